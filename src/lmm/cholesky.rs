@@ -1,0 +1,514 @@
+//! [`BlockedCholesky`]: the lower Cholesky factor `L(θ)` of the scaled, augmented
+//! cross-product matrix
+//!
+//! ```text
+//!   [Λ'Z'ZΛ + I   Λ'Z'X   Λ'Z'y]
+//!   [X'ZΛ         X'X     X'y  ]  =  L L'
+//!   [y'ZΛ         y'X     y'y  ]
+//! ```
+//!
+//! refreshed in place for each θ (MixedModels.jl's `updateL!`). Blocks follow the internal
+//! term order of [`CrossProducts`]: block column 0 is the first (largest) term, columns
+//! `1..m` the other terms, column `m` the fixed-effects-and-response block `[X y]`.
+//!
+//! * Column 0: the diagonal block is block-diagonal (one small Cholesky factor per level), the
+//!   blocks below it keep the sparsity pattern of `Z_t'Z₀` ([`SparseBlockColumn`]), and the
+//!   `[X y]` row is dense.
+//! * Columns `1..=m`: dense blocks, left-looking: each block is scaled from the cross-products,
+//!   downdated by the blocks to its left (sparse × sparse' from column 0, dense × dense' from
+//!   the others), then the diagonal block is factored and the blocks below it right-solved.
+//!
+//! The per-evaluation cost depends on the number of random effects and on the sparsity of
+//! `Z_t'Z₀`, never on the number of observations, and nothing is allocated on this path.
+
+use faer::Par;
+
+use super::crossprod::{dense_pair_index, CrossProducts, SparseBlockColumn, TermShape};
+use super::dense::{
+    congruence, cholesky_small, right_scale, right_solve, right_solve_small, sub_abt, DenseBlock,
+    DenseCholesky,
+};
+use super::theta::ThetaLayout;
+
+/// The factor could not be computed because a diagonal block lost positive definiteness.
+/// For the random-effects blocks this cannot happen for finite θ (they are `Λ'Z'ZΛ + I`);
+/// for the `[X y]` block it means X is rank deficient or y is fitted exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotPositiveDefinite {
+    /// Block column whose diagonal block failed (`m` is the `[X y]` block).
+    pub block: usize,
+}
+
+/// Position of dense block `(i, j)`, `1 ≤ j ≤ i ≤ m`, in the packed list of dense blocks.
+/// Every block a given block is computed from has a smaller index.
+fn block_index(i: usize, j: usize) -> usize {
+    debug_assert!(1 <= j && j <= i);
+    (i - 1) * i / 2 + (j - 1)
+}
+
+/// The blocked Cholesky factor `L(θ)` together with the cross-products it is computed from.
+pub struct BlockedCholesky {
+    a: CrossProducts,
+    layout: ThetaLayout,
+    /// Per internal term: λ (k×k, column-major, lower triangular).
+    lambda: Vec<Vec<f64>>,
+    /// Column 0, diagonal: per level of the first term, its k₀×k₀ factor.
+    first_diagonal: Vec<f64>,
+    /// Column 0, random rows: values on the pattern of `a.first_column[t - 1]`.
+    first_column: Vec<Vec<f64>>,
+    /// Column 0, `[X y]` row: `(p+1) × q₀`.
+    fixed_first: DenseBlock,
+    /// Dense blocks `(i, j)`, `1 ≤ j ≤ i ≤ m`, at [`block_index`].
+    dense: Vec<DenseBlock>,
+    cholesky: DenseCholesky,
+    par: Par,
+    /// Scratch for small-block products (2 · kmax²).
+    tmp: Vec<f64>,
+    /// `log|L|²` of the random-effects part, valid after a successful update.
+    logdet_random: f64,
+}
+
+impl BlockedCholesky {
+    /// Allocates the factor for the given cross-products. `layout` is the formula-order θ
+    /// layout of the same terms.
+    pub fn new(a: CrossProducts, layout: ThetaLayout) -> Self {
+        let m = a.terms.len();
+        let p1 = a.p + 1;
+        let size = |t: usize| {
+            if t == m {
+                p1
+            } else {
+                a.terms[t].nranef()
+            }
+        };
+        let lambda = a
+            .terms
+            .iter()
+            .map(|t| {
+                let k = t.width;
+                let mut l = vec![0.0; k * k];
+                for j in 0..k {
+                    l[j + j * k] = 1.0;
+                }
+                l
+            })
+            .collect();
+        let mut dense = Vec::new();
+        for i in 1..=m {
+            for j in 1..=i {
+                debug_assert_eq!(dense.len(), block_index(i, j));
+                dense.push(DenseBlock::zeros(size(i), size(j)));
+            }
+        }
+        let max_dense = (1..=m).map(size).max().unwrap_or(1);
+        // Parallel faer kernels pay off only on large dense blocks (crossed factors).
+        let par = if max_dense >= 384 {
+            Par::rayon(0)
+        } else {
+            Par::Seq
+        };
+        let kmax = a.terms.iter().map(|t| t.width).max().unwrap_or(1);
+        Self {
+            first_diagonal: vec![0.0; a.diagonal[0].len()],
+            first_column: a.first_column.iter().map(|s| vec![0.0; s.values.len()]).collect(),
+            fixed_first: DenseBlock::zeros(p1, a.terms[0].nranef()),
+            dense,
+            cholesky: DenseCholesky::new(max_dense, par),
+            par,
+            tmp: vec![0.0; 2 * kmax * kmax],
+            logdet_random: 0.0,
+            lambda,
+            layout,
+            a,
+        }
+    }
+
+    /// The cross-products the factor is computed from.
+    pub fn cross_products(&self) -> &CrossProducts {
+        &self.a
+    }
+
+    /// Terms in internal order.
+    pub fn terms(&self) -> &[TermShape] {
+        &self.a.terms
+    }
+
+    /// λ of internal term `t` as of the last update.
+    pub fn lambda(&self, t: usize) -> &[f64] {
+        &self.lambda[t]
+    }
+
+    /// Column 0 diagonal factors (k₀×k₀ per level).
+    pub fn first_diagonal(&self) -> &[f64] {
+        &self.first_diagonal
+    }
+
+    /// Column 0, rows of internal term `t ≥ 1`: pattern and values.
+    pub fn first_column(&self, t: usize) -> (&SparseBlockColumn, &[f64]) {
+        (&self.a.first_column[t - 1], &self.first_column[t - 1])
+    }
+
+    /// Column 0, `[X y]` rows.
+    pub fn fixed_first(&self) -> &DenseBlock {
+        &self.fixed_first
+    }
+
+    /// Dense block `(i, j)`, `1 ≤ j ≤ i ≤ m` (`i == m` is the `[X y]` block row).
+    pub fn dense(&self, i: usize, j: usize) -> &DenseBlock {
+        &self.dense[block_index(i, j)]
+    }
+
+    /// The `[X y]` diagonal block: `[R_X' 0; c' r]` as a lower-triangular `(p+1)×(p+1)`.
+    pub fn fixed_block(&self) -> &DenseBlock {
+        let m = self.a.terms.len();
+        self.dense(m, m)
+    }
+
+    /// `log|L|²` over the random-effects blocks.
+    pub fn logdet_random(&self) -> f64 {
+        self.logdet_random
+    }
+
+    /// Parallelism used for large dense blocks.
+    pub fn par(&self) -> Par {
+        self.par
+    }
+
+    /// Refactors for `theta` (formula order, length checked by the caller).
+    pub fn update(&mut self, theta: &[f64]) -> Result<(), NotPositiveDefinite> {
+        for (t, term) in self.a.terms.iter().enumerate() {
+            self.layout
+                .fill_lambda(term.formula_index, theta, &mut self.lambda[t]);
+        }
+        let mut logdet = self.update_first_column()?;
+        let m = self.a.terms.len();
+        for j in 1..=m {
+            logdet += self.update_column(j)?;
+        }
+        self.logdet_random = logdet;
+        Ok(())
+    }
+
+    /// Column 0: per-level factors, the sparse blocks below them and the `[X y]` row.
+    /// Returns this column's contribution to `log|L|²`.
+    fn update_first_column(&mut self) -> Result<f64, NotPositiveDefinite> {
+        let t0 = &self.a.terms[0];
+        let k0 = t0.width;
+        let kk = k0 * k0;
+        let lambda0 = &self.lambda[0];
+        let a00 = &self.a.diagonal[0];
+        let mut logdet = 0.0;
+        if k0 == 1 {
+            let l2 = lambda0[0] * lambda0[0];
+            for (l, &a) in self.first_diagonal.iter_mut().zip(a00) {
+                *l = (l2 * a + 1.0).sqrt();
+                logdet += l.ln();
+            }
+        } else {
+            let (out, tmp) = self.tmp.split_at_mut(kk);
+            for (lblk, ablk) in self.first_diagonal.chunks_exact_mut(kk).zip(a00.chunks_exact(kk))
+            {
+                congruence(lambda0, k0, ablk, lambda0, k0, out, tmp);
+                lblk.copy_from_slice(out);
+                for d in 0..k0 {
+                    lblk[d + d * k0] += 1.0;
+                }
+                if !cholesky_small(lblk, k0, k0) {
+                    return Err(NotPositiveDefinite { block: 0 });
+                }
+                logdet += (0..k0).map(|d| lblk[d + d * k0].ln()).sum::<f64>();
+            }
+        }
+
+        // Random rows: L_t0 = Λ_t' A_t0 Λ₀ L₀₀^{-T}, entry by entry on the fixed pattern.
+        for (ti, (pattern, values)) in self
+            .a
+            .first_column
+            .iter()
+            .zip(self.first_column.iter_mut())
+            .enumerate()
+        {
+            let lambda_t = &self.lambda[ti + 1];
+            let kt = pattern.row_width;
+            let blen = pattern.block_len();
+            if kt == 1 && k0 == 1 {
+                let lt = lambda_t[0] * lambda0[0];
+                for (c, &l00) in self.first_diagonal.iter().enumerate() {
+                    let f = lt / l00;
+                    let range = pattern.col_ptr[c]..pattern.col_ptr[c + 1];
+                    for (v, &a) in values[range.clone()].iter_mut().zip(&pattern.values[range]) {
+                        *v = a * f;
+                    }
+                }
+            } else {
+                let (out, tmp) = self.tmp.split_at_mut(blen.max(kk));
+                for c in 0..pattern.ncols() {
+                    let l00 = &self.first_diagonal[c * kk..(c + 1) * kk];
+                    for e in pattern.col_ptr[c]..pattern.col_ptr[c + 1] {
+                        let a = &pattern.values[e * blen..(e + 1) * blen];
+                        congruence(lambda_t, kt, a, lambda0, k0, &mut out[..blen], tmp);
+                        let v = &mut values[e * blen..(e + 1) * blen];
+                        v.copy_from_slice(&out[..blen]);
+                        right_solve_small(v, kt, kt, l00, k0, k0);
+                    }
+                }
+            }
+        }
+
+        // [X y] row: A_f0 Λ₀ L₀₀^{-T}, level by level.
+        let p1 = self.a.p + 1;
+        let af0 = &self.a.fixed_random[0];
+        let f = &mut self.fixed_first.data;
+        if k0 == 1 {
+            for (c, &l00) in self.first_diagonal.iter().enumerate() {
+                let s = lambda0[0] / l00;
+                for (v, &a) in f[c * p1..(c + 1) * p1]
+                    .iter_mut()
+                    .zip(&af0[c * p1..(c + 1) * p1])
+                {
+                    *v = a * s;
+                }
+            }
+        } else {
+            let w = k0 * p1;
+            for c in 0..t0.nlevels {
+                let blk = &mut f[c * w..(c + 1) * w];
+                right_scale(&af0[c * w..(c + 1) * w], p1, p1, lambda0, k0, blk, p1);
+                right_solve_small(blk, p1, p1, &self.first_diagonal[c * kk..(c + 1) * kk], k0, k0);
+            }
+        }
+        Ok(2.0 * logdet)
+    }
+
+    /// Dense block column `j ≥ 1`: diagonal block, then the blocks below it. Returns the
+    /// column's contribution to `log|L|²` (0 for the `[X y]` column).
+    fn update_column(&mut self, j: usize) -> Result<f64, NotPositiveDefinite> {
+        let m = self.a.terms.len();
+        let par = self.par;
+
+        // Diagonal block.
+        {
+            let dj = block_index(j, j);
+            let (left, rest) = self.dense.split_at_mut(dj);
+            let d = &mut rest[0];
+            if j < m {
+                d.zero_lower();
+                let term = &self.a.terms[j];
+                let k = term.width;
+                let lambda = &self.lambda[j];
+                let n = d.rows;
+                let (out, tmp) = self.tmp.split_at_mut(k * k);
+                for (l, ablk) in self.a.diagonal[j].chunks_exact(k * k).enumerate() {
+                    congruence(lambda, k, ablk, lambda, k, out, tmp);
+                    let base = l * k;
+                    for c in 0..k {
+                        for r in c..k {
+                            d.data[base + r + (base + c) * n] =
+                                out[r + c * k] + if r == c { 1.0 } else { 0.0 };
+                        }
+                    }
+                }
+                sparse_syrk_lower(
+                    d,
+                    &self.a.first_column[j - 1],
+                    &self.first_column[j - 1],
+                );
+            } else {
+                d.data.copy_from_slice(&self.a.fixed);
+                sub_abt(d, &self.fixed_first, &self.fixed_first, true, par);
+            }
+            for h in 1..j {
+                let ljh = &left[block_index(j, h)];
+                sub_abt(d, ljh, ljh, true, par);
+            }
+            if !self.cholesky.factor(d) {
+                return Err(NotPositiveDefinite { block: j });
+            }
+        }
+
+        // Blocks below the diagonal.
+        for i in j + 1..=m {
+            let bij = block_index(i, j);
+            let (left, rest) = self.dense.split_at_mut(bij);
+            let b = &mut rest[0];
+            let kj = self.a.terms[j].width;
+            let lambda_j = &self.lambda[j];
+            if i < m {
+                b.data
+                    .copy_from_slice(&self.a.dense[dense_pair_index(i, j)]);
+                let ki = self.a.terms[i].width;
+                scale_columns(b, lambda_j, kj);
+                scale_rows(b, &self.lambda[i], ki);
+                sparse_cross_sub(
+                    b,
+                    &self.a.first_column[i - 1],
+                    &self.first_column[i - 1],
+                    &self.a.first_column[j - 1],
+                    &self.first_column[j - 1],
+                );
+            } else {
+                b.data.copy_from_slice(&self.a.fixed_random[j]);
+                scale_columns(b, lambda_j, kj);
+                dense_sparse_sub(
+                    b,
+                    &self.fixed_first,
+                    &self.a.first_column[j - 1],
+                    &self.first_column[j - 1],
+                );
+            }
+            for h in 1..j {
+                sub_abt(b, &left[block_index(i, h)], &left[block_index(j, h)], false, par);
+            }
+            right_solve(b, &left[block_index(j, j)], par);
+        }
+
+        if j == m {
+            return Ok(0.0);
+        }
+        let d = &self.dense[block_index(j, j)];
+        Ok(2.0 * (0..d.rows).map(|r| d.get(r, r).ln()).sum::<f64>())
+    }
+}
+
+/// `b ← b Λ` where Λ = I ⊗ λ over the columns of `b` (blocks of `k` columns).
+fn scale_columns(b: &mut DenseBlock, lambda: &[f64], k: usize) {
+    let n = b.rows;
+    if k == 1 {
+        let s = lambda[0];
+        b.data.iter_mut().for_each(|v| *v *= s);
+        return;
+    }
+    for blk in b.data.chunks_exact_mut(n * k) {
+        // Ascending c reads only columns d ≥ c, which are not yet overwritten.
+        for c in 0..k {
+            for r in 0..n {
+                let mut s = 0.0;
+                for d in c..k {
+                    s += blk[r + d * n] * lambda[d + c * k];
+                }
+                blk[r + c * n] = s;
+            }
+        }
+    }
+}
+
+/// `b ← Λ' b` where Λ = I ⊗ λ over the rows of `b` (blocks of `k` rows).
+fn scale_rows(b: &mut DenseBlock, lambda: &[f64], k: usize) {
+    if k == 1 {
+        let s = lambda[0];
+        b.data.iter_mut().for_each(|v| *v *= s);
+        return;
+    }
+    let n = b.rows;
+    for col in b.data.chunks_exact_mut(n) {
+        for blk in col.chunks_exact_mut(k) {
+            // Ascending r reads only rows d ≥ r, which are not yet overwritten.
+            for r in 0..k {
+                let mut s = 0.0;
+                for d in r..k {
+                    s += lambda[d + r * k] * blk[d];
+                }
+                blk[r] = s;
+            }
+        }
+    }
+}
+
+/// Lower triangle of `d -= S S'` for a block-sparse column-0 block `S` (rows: levels of the
+/// term of `d`). Only pairs of entries in the same column contribute.
+fn sparse_syrk_lower(d: &mut DenseBlock, pattern: &SparseBlockColumn, values: &[f64]) {
+    let n = d.rows;
+    let kr = pattern.row_width;
+    let k0 = pattern.col_width;
+    let blen = pattern.block_len();
+    for c in 0..pattern.ncols() {
+        let (start, end) = (pattern.col_ptr[c], pattern.col_ptr[c + 1]);
+        let rows = &pattern.row_level[start..end];
+        if kr == 1 && k0 == 1 {
+            let v = &values[start..end];
+            for (x2, &rj) in rows.iter().enumerate() {
+                let f = v[x2];
+                let col = &mut d.data[rj as usize * n..(rj as usize + 1) * n];
+                for (&ri, &vi) in rows[x2..].iter().zip(&v[x2..]) {
+                    col[ri as usize] -= vi * f;
+                }
+            }
+            continue;
+        }
+        for e2 in start..end {
+            let rj = pattern.row_level[e2] as usize * kr;
+            let b2 = &values[e2 * blen..(e2 + 1) * blen];
+            for e1 in e2..end {
+                let ri = pattern.row_level[e1] as usize * kr;
+                let b1 = &values[e1 * blen..(e1 + 1) * blen];
+                for bc in 0..kr {
+                    for br in 0..kr {
+                        if ri + br < rj + bc {
+                            continue;
+                        }
+                        let s: f64 = (0..k0).map(|h| b1[br + h * kr] * b2[bc + h * kr]).sum();
+                        d.data[ri + br + (rj + bc) * n] -= s;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `d -= S_i S_j'` for two block-sparse column-0 blocks (rows: levels of terms i and j).
+fn sparse_cross_sub(
+    d: &mut DenseBlock,
+    pattern_i: &SparseBlockColumn,
+    values_i: &[f64],
+    pattern_j: &SparseBlockColumn,
+    values_j: &[f64],
+) {
+    let n = d.rows;
+    let (ki, kj, k0) = (pattern_i.row_width, pattern_j.row_width, pattern_i.col_width);
+    let (bli, blj) = (pattern_i.block_len(), pattern_j.block_len());
+    for c in 0..pattern_j.ncols() {
+        let (si, ei) = (pattern_i.col_ptr[c], pattern_i.col_ptr[c + 1]);
+        for e2 in pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1] {
+            let rj = pattern_j.row_level[e2] as usize * kj;
+            let b2 = &values_j[e2 * blj..(e2 + 1) * blj];
+            for e1 in si..ei {
+                let ri = pattern_i.row_level[e1] as usize * ki;
+                let b1 = &values_i[e1 * bli..(e1 + 1) * bli];
+                for bc in 0..kj {
+                    for br in 0..ki {
+                        let s: f64 = (0..k0).map(|h| b1[br + h * ki] * b2[bc + h * kj]).sum();
+                        d.data[ri + br + (rj + bc) * n] -= s;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `d -= F S_j'` for the dense `[X y]` row of column 0 and a block-sparse column-0 block.
+fn dense_sparse_sub(
+    d: &mut DenseBlock,
+    f: &DenseBlock,
+    pattern_j: &SparseBlockColumn,
+    values_j: &[f64],
+) {
+    let n = d.rows;
+    let (kj, k0) = (pattern_j.row_width, pattern_j.col_width);
+    let blj = pattern_j.block_len();
+    for c in 0..pattern_j.ncols() {
+        for e in pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1] {
+            let rj = pattern_j.row_level[e] as usize * kj;
+            let b = &values_j[e * blj..(e + 1) * blj];
+            for bc in 0..kj {
+                let dcol = &mut d.data[(rj + bc) * n..(rj + bc + 1) * n];
+                for h in 0..k0 {
+                    let s = b[bc + h * kj];
+                    let fcol = &f.data[(c * k0 + h) * n..(c * k0 + h + 1) * n];
+                    for (dv, &fv) in dcol.iter_mut().zip(fcol) {
+                        *dv -= fv * s;
+                    }
+                }
+            }
+        }
+    }
+}

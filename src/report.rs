@@ -1,0 +1,263 @@
+//! The report: from the data file to the set of output files. Numbers come from
+//! [`crate::results`], figures from [`crate::figures`]; the Markdown is rendered from
+//! `templates/report.md.j2` with minijinja, and the HTML is the same Markdown through
+//! pulldown-cmark, with each figure's SVG inlined so the page stands alone.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use minijinja::value::Value;
+use minijinja::{Environment, Error as TemplateError, ErrorKind};
+use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
+
+use crate::data::{DataError, GasolinePanel};
+use crate::figures::{self, CountrySeries, FigureError};
+use crate::results::{self, Results, ResultsError};
+
+/// Where the report's inputs live.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    /// The gasoline CSV.
+    pub data: PathBuf,
+    /// Directory with `lme4.json` and `article_estimator.json`.
+    pub reference_dir: PathBuf,
+    /// Directory with `report.md.j2` and `report.html.j2`.
+    pub templates: PathBuf,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        Self {
+            data: PathBuf::from("data/gasoline.csv"),
+            reference_dir: PathBuf::from("data/reference"),
+            templates: PathBuf::from("templates"),
+        }
+    }
+}
+
+/// Why the report could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error(transparent)]
+    Results(#[from] ResultsError),
+    #[error("template {path}: {message}")]
+    Template { path: PathBuf, message: String },
+    #[error("figure {name}: {source}")]
+    Figure {
+        name: &'static str,
+        #[source]
+        source: FigureError,
+    },
+}
+
+impl ReportError {
+    /// Process exit code: 2 for bad input (data or reference files), 1 for everything else.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ReportError::Data(_) | ReportError::Results(ResultsError::Reference { .. }) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The rendered output files, by file name, in a stable order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedReport {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// Names of the files the report writes.
+pub const MARKDOWN_FILE: &str = "report.md";
+/// The self-contained HTML.
+pub const HTML_FILE: &str = "report.html";
+/// Every number in the report.
+pub const RESULTS_FILE: &str = "results.json";
+
+/// Loads the data and references, computes the results and renders every output file.
+pub fn render(config: &ReportConfig) -> Result<RenderedReport, ReportError> {
+    let panel = GasolinePanel::load(&config.data)?;
+    let references = results::load_references(&config.reference_dir)?;
+    let data_name = config
+        .data
+        .file_name()
+        .map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
+    let results = results::compute(&panel, &data_name, references)?;
+    let templates = Templates::load(&config.templates)?;
+    render_with(&panel, &results, &templates)
+}
+
+/// The two report templates, read from disk.
+pub struct Templates {
+    markdown: (PathBuf, String),
+    html: (PathBuf, String),
+}
+
+impl Templates {
+    /// Reads `report.md.j2` and `report.html.j2` from `dir`.
+    pub fn load(dir: &Path) -> Result<Self, ReportError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path)
+                .map(|text| (path.clone(), text))
+                .map_err(|e| ReportError::Template {
+                    path,
+                    message: e.to_string(),
+                })
+        };
+        Ok(Self {
+            markdown: read("report.md.j2")?,
+            html: read("report.html.j2")?,
+        })
+    }
+}
+
+/// Renders the output files from computed results.
+pub fn render_with(
+    panel: &GasolinePanel,
+    results: &Results,
+    templates: &Templates,
+) -> Result<RenderedReport, ReportError> {
+    let figures = draw_figures(panel)?;
+    let context = Value::from(minijinja::value::Serde(results));
+
+    let markdown = render_template(&templates.markdown, context.clone())?;
+    let body = markdown_to_html(&markdown, &figures);
+    let html = render_template(
+        &templates.html,
+        minijinja::context! { body => Value::from_safe_string(body), results => context },
+    )?;
+
+    let mut json = serde_json::to_string_pretty(results).expect("results serialise");
+    json.push('\n');
+
+    let mut files: BTreeMap<String, Vec<u8>> = figures
+        .into_iter()
+        .map(|(name, svg)| (name, svg.into_bytes()))
+        .collect();
+    files.insert(MARKDOWN_FILE.into(), markdown.into_bytes());
+    files.insert(HTML_FILE.into(), html.into_bytes());
+    files.insert(RESULTS_FILE.into(), json.into_bytes());
+    Ok(RenderedReport { files })
+}
+
+fn draw_figures(panel: &GasolinePanel) -> Result<BTreeMap<String, String>, ReportError> {
+    let series: Vec<CountrySeries> = (0..panel.countries.len())
+        .map(|c| {
+            let rows: Vec<usize> = panel.rows_of(c).collect();
+            let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+            CountrySeries {
+                country: panel.countries[c].clone(),
+                year: pick(&panel.year),
+                car_per_cap: pick(&panel.lcarpcap),
+                income_per_cap: pick(&panel.lincomep),
+                gas_price: pick(&panel.lrpmg),
+            }
+        })
+        .collect();
+    let between: Vec<(f64, f64)> = panel
+        .country_means
+        .iter()
+        .map(|m| (m.lcarpcap, m.lincomep))
+        .collect();
+    let figure = |name: &'static str, svg: Result<String, FigureError>| {
+        svg.map(|s| (name.to_owned(), s))
+            .map_err(|source| ReportError::Figure { name, source })
+    };
+    Ok(BTreeMap::from([
+        figure("fig1.svg", figures::trajectories(&series))?,
+        figure("fig2.svg", figures::between_within(&between, &panel.within))?,
+        figure("fig3.svg", figures::covariates(&series))?,
+    ]))
+}
+
+/// Formats a number with a fixed count of decimals; `-0.000` prints as `0.000`.
+pub fn format_fixed(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_owned()
+    } else {
+        s
+    }
+}
+
+/// Formats a number in scientific notation with a fixed count of decimals (`1.23e-5`).
+pub fn format_sci(x: f64, decimals: usize) -> String {
+    format!("{x:.decimals$e}")
+}
+
+fn template_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("fixed", |v: f64, decimals: Option<usize>| {
+        format_fixed(v, decimals.unwrap_or(4))
+    });
+    env.add_filter("sci", |v: f64, decimals: Option<usize>| {
+        format_sci(v, decimals.unwrap_or(2))
+    });
+    env.add_filter("pct", |v: f64, decimals: Option<usize>| {
+        format!("{}%", format_fixed(100.0 * v, decimals.unwrap_or(1)))
+    });
+    env
+}
+
+fn render_template(
+    (path, source): &(PathBuf, String),
+    context: Value,
+) -> Result<String, ReportError> {
+    let env = template_environment();
+    let describe = |e: TemplateError| ReportError::Template {
+        path: path.clone(),
+        message: describe_template_error(&e),
+    };
+    let template = env.template_from_str(source).map_err(describe)?;
+    template.render(context).map_err(describe)
+}
+
+fn describe_template_error(e: &TemplateError) -> String {
+    let mut message = match e.kind() {
+        ErrorKind::UndefinedError => "undefined value".to_owned(),
+        _ => e.kind().to_string(),
+    };
+    if let Some(detail) = e.detail() {
+        message.push_str(": ");
+        message.push_str(detail);
+    }
+    if let Some(line) = e.line() {
+        message.push_str(&format!(" (line {line})"));
+    }
+    message
+}
+
+/// Markdown → HTML with pulldown-cmark; an image whose target names a rendered figure is
+/// replaced by the figure's SVG, so that the page needs no other file.
+pub fn markdown_to_html(markdown: &str, figures: &BTreeMap<String, String>) -> String {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_MATH
+        | Options::ENABLE_HEADING_ATTRIBUTES;
+    let mut events = Vec::new();
+    let mut inside_figure = false;
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) if figures.contains_key(&*dest_url) => {
+                let svg = &figures[&*dest_url];
+                let svg = svg
+                    .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+                    .unwrap_or(svg);
+                events.push(Event::Html(CowStr::from(format!(
+                    "<span class=\"figure\" role=\"img\">{svg}</span>"
+                ))));
+                inside_figure = true;
+            }
+            Event::End(TagEnd::Image) if inside_figure => inside_figure = false,
+            // The alt text is spoken by the figure's own title; drop it here.
+            _ if inside_figure => {}
+            other => events.push(other),
+        }
+    }
+    let mut out = String::new();
+    html::push_html(&mut out, events.into_iter());
+    out
+}

@@ -1,0 +1,97 @@
+//! A small, owned, column-oriented table: the hand-off between the CSV reader (`data`, polars)
+//! and the model builders (`design`). Keeping polars types out of the modelling code lets the
+//! formula, design and engine modules be tested on tables built in memory.
+
+/// One column of a [`Table`]. `None` is a missing cell (an empty field in the CSV).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    /// Numbers (integers are widened to `f64`). Non-finite values are kept as read so that the
+    /// consumer can reject them with a precise message.
+    Numeric(Vec<Option<f64>>),
+    /// Text, used for categorical variables and grouping factors.
+    Text(Vec<Option<String>>),
+}
+
+impl Column {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Numeric(v) => v.len(),
+            Column::Text(v) => v.len(),
+        }
+    }
+
+    /// True when the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when the cell at `row` is missing.
+    pub fn is_missing(&self, row: usize) -> bool {
+        match self {
+            Column::Numeric(v) => v[row].is_none(),
+            Column::Text(v) => v[row].is_none(),
+        }
+    }
+}
+
+/// Named columns of equal length, in file order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    names: Vec<String>,
+    columns: Vec<Column>,
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a column. Panics if its length differs from the existing columns or the name is
+    /// already taken: both are programming errors, never input errors.
+    pub fn push(&mut self, name: impl Into<String>, column: Column) {
+        let name = name.into();
+        assert!(
+            self.columns.is_empty() || column.len() == self.nrows(),
+            "column {name} has {} rows, table has {}",
+            column.len(),
+            self.nrows()
+        );
+        assert!(self.get(&name).is_none(), "duplicate column {name}");
+        self.names.push(name);
+        self.columns.push(column);
+    }
+
+    /// Builder form of [`Table::push`].
+    pub fn with(mut self, name: impl Into<String>, column: Column) -> Self {
+        self.push(name, column);
+        self
+    }
+
+    /// Number of rows (0 for a table without columns).
+    pub fn nrows(&self) -> usize {
+        self.columns.first().map_or(0, Column::len)
+    }
+
+    /// Column names in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The column called `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&Column> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.columns[i])
+    }
+
+    /// Iterates over `(name, column)` in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Column)> {
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.columns.iter())
+    }
+}

@@ -12,6 +12,7 @@ use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use crate::data::{DataError, GasolinePanel};
 use crate::figures::{self, CountrySeries, FigureError};
+use crate::mathml::{render_math_events, MathError, MATH_CSS};
 use crate::results::{self, Results, ResultsError};
 
 /// Where the report's inputs live.
@@ -123,10 +124,17 @@ pub fn render_with(
     let context = Value::from(minijinja::value::Serde(results));
 
     let markdown = render_template(&templates.markdown, context.clone())?;
-    let body = markdown_to_html(&markdown, &figures);
+    let body = markdown_to_html(&markdown, &figures).map_err(|e| ReportError::Template {
+        path: templates.markdown.0.clone(),
+        message: e.to_string(),
+    })?;
     let html = render_template(
         &templates.html,
-        minijinja::context! { body => Value::from_safe_string(body), results => context },
+        minijinja::context! {
+            body => Value::from_safe_string(body),
+            math_css => Value::from_safe_string(MATH_CSS.to_owned()),
+            results => context,
+        },
     )?;
 
     let mut json = serde_json::to_string_pretty(results).expect("results serialise");
@@ -231,8 +239,12 @@ fn describe_template_error(e: &TemplateError) -> String {
 }
 
 /// Markdown → HTML with pulldown-cmark; an image whose target names a rendered figure is
-/// replaced by the figure's SVG, so that the page needs no other file.
-pub fn markdown_to_html(markdown: &str, figures: &BTreeMap<String, String>) -> String {
+/// replaced by the figure's SVG and `$…$` / `$$…$$` math by MathML, so that the page needs no
+/// other file and no script.
+pub fn markdown_to_html(
+    markdown: &str,
+    figures: &BTreeMap<String, String>,
+) -> Result<String, MathError> {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_MATH
@@ -257,7 +269,8 @@ pub fn markdown_to_html(markdown: &str, figures: &BTreeMap<String, String>) -> S
             other => events.push(other),
         }
     }
+    let events = render_math_events(events.into_iter())?;
     let mut out = String::new();
     html::push_html(&mut out, events.into_iter());
-    out
+    Ok(out)
 }

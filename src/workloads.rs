@@ -55,7 +55,13 @@ fn cumulative(weights: impl IntoIterator<Item = f64>) -> Vec<f64> {
 }
 
 /// Log-normal counts, at least 1 and at most `cap`, adding up to exactly `total`.
-fn counts_with_total(rng: &mut ChaCha8Rng, n: usize, total: usize, sigma: f64, cap: usize) -> Vec<usize> {
+fn counts_with_total(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    total: usize,
+    sigma: f64,
+    cap: usize,
+) -> Vec<usize> {
     let raw: Vec<f64> = (0..n).map(|_| (sigma * normal(rng)).exp()).collect();
     let sum: f64 = raw.iter().sum();
     let mut counts: Vec<usize> = raw
@@ -126,11 +132,8 @@ pub fn insteval_like(seed: u64) -> Table {
                 break;
             }
         }
-        let s = chosen.unwrap_or_else(|| {
-            (0..ns)
-                .find(|&s| rated[s].len() < target[s])
-                .unwrap_or(0)
-        });
+        let s =
+            chosen.unwrap_or_else(|| (0..ns).find(|&s| rated[s].len() < target[s]).unwrap_or(0));
         taken[s * nd + d] = true;
         rated[s].push(d);
     }
@@ -168,10 +171,7 @@ pub fn insteval_like(seed: u64) -> Table {
         for &d in lectures.iter() {
             let k = lecture_dept[d];
             let service = k != home[s];
-            let latent = 3.2
-                + student_effect[s]
-                + lecture_effect[d]
-                + dept_effect[k]
+            let latent = 3.2 + student_effect[s] + lecture_effect[d] + dept_effect[k]
                 - if service { 0.07 } else { 0.0 }
                 + 1.18 * normal(&mut rng);
             s_col.push(Some(format!("s{:04}", s + 1)));
@@ -292,7 +292,10 @@ mod tests {
         let dept = text(&t, "dept");
         assert_eq!(s.iter().collect::<HashSet<_>>().len(), INSTEVAL_STUDENTS);
         assert_eq!(d.iter().collect::<HashSet<_>>().len(), INSTEVAL_LECTURES);
-        assert_eq!(dept.iter().collect::<HashSet<_>>().len(), INSTEVAL_DEPARTMENTS);
+        assert_eq!(
+            dept.iter().collect::<HashSet<_>>().len(),
+            INSTEVAL_DEPARTMENTS
+        );
         // Each lecture belongs to one department; no student rates a lecture twice.
         let mut dept_of: HashMap<&str, &str> = HashMap::new();
         for (di, ki) in d.iter().zip(&dept) {
@@ -324,7 +327,10 @@ mod tests {
     #[test]
     fn csv_output_is_deterministic_and_quoted() {
         let t = Table::new()
-            .with("name", Column::Text(vec![Some("a,b".into()), None, Some("q\"x".into())]))
+            .with(
+                "name",
+                Column::Text(vec![Some("a,b".into()), None, Some("q\"x".into())]),
+            )
             .with("v", Column::Numeric(vec![Some(0.1), Some(3.0), None]));
         let mut buf = Vec::new();
         write_csv(&t, &mut buf).unwrap();

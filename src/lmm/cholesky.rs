@@ -25,8 +25,8 @@ use faer::Par;
 
 use super::crossprod::{dense_pair_index, CrossProducts, SparseBlockColumn, TermShape};
 use super::dense::{
-    congruence, cholesky_small, right_scale, right_solve, right_solve_small, sub_abt, DenseBlock,
-    DenseCholesky,
+    cholesky_small, congruence, right_scale, right_solve, right_solve_small, sub_abt, DenseBlock,
+    DenseCholesky, FAER_MIN_DIM,
 };
 use super::theta::ThetaLayout;
 
@@ -54,6 +54,8 @@ pub struct BlockedCholesky {
     lambda: Vec<Vec<f64>>,
     /// Column 0, diagonal: per level of the first term, its k₀×k₀ factor.
     first_diagonal: Vec<f64>,
+    /// Column 0, diagonal: reciprocals of the diagonals of those factors (k₀ per level).
+    first_inverse_diagonal: Vec<f64>,
     /// Column 0, random rows: values on the pattern of `a.first_column[t - 1]`.
     first_column: Vec<Vec<f64>>,
     /// Column 0, `[X y]` row: `(p+1) × q₀`.
@@ -64,6 +66,16 @@ pub struct BlockedCholesky {
     par: Par,
     /// Scratch for small-block products (2 · kmax²).
     tmp: Vec<f64>,
+    /// Scratch for the right-solves of a block column: the transposed blocks below a large
+    /// diagonal block, stacked (`size(j) × Σ size(i)`, column-major).
+    solve_scratch: Vec<f64>,
+    /// Per level of the first term: cursor into its entries for the panelled downdate.
+    cursor: Vec<usize>,
+    /// Whether the `[X y]` block's downdate by column 0 is accumulated level by level during
+    /// the column-0 update (small p) rather than by a separate product afterwards.
+    fuse_fixed_gram: bool,
+    /// That accumulated downdate `Σ_l F_l F_l'` (lower triangle, `(p+1)²`).
+    fixed_gram: Vec<f64>,
     /// `log|L|²` of the random-effects part, valid after a successful update.
     logdet_random: f64,
 }
@@ -108,9 +120,23 @@ impl BlockedCholesky {
             Par::Seq
         };
         let kmax = a.terms.iter().map(|t| t.width).max().unwrap_or(1);
+        let solve_len = (1..m)
+            .filter(|&j| size(j) >= FAER_MIN_DIM)
+            .map(|j| size(j) * (j + 1..=m).map(size).sum::<usize>())
+            .max()
+            .unwrap_or(0);
         Self {
+            solve_scratch: vec![0.0; solve_len],
+            fuse_fixed_gram: p1 < FAER_MIN_DIM / 2,
+            fixed_gram: vec![0.0; p1 * p1],
+            cursor: vec![0; a.terms[0].nlevels],
             first_diagonal: vec![0.0; a.diagonal[0].len()],
-            first_column: a.first_column.iter().map(|s| vec![0.0; s.values.len()]).collect(),
+            first_inverse_diagonal: vec![0.0; a.terms[0].nranef()],
+            first_column: a
+                .first_column
+                .iter()
+                .map(|s| vec![0.0; s.values.len()])
+                .collect(),
             fixed_first: DenseBlock::zeros(p1, a.terms[0].nranef()),
             dense,
             cholesky: DenseCholesky::new(max_dense, par),
@@ -195,20 +221,112 @@ impl BlockedCholesky {
         let t0 = &self.a.terms[0];
         let k0 = t0.width;
         let kk = k0 * k0;
+        let p1 = self.a.p + 1;
         let lambda0 = &self.lambda[0];
         let a00 = &self.a.diagonal[0];
-        let mut logdet = 0.0;
+        let af0 = &self.a.fixed_random[0];
+        let f = &mut self.fixed_first.data;
+        // The [X y] diagonal block's downdate Σ_l F_l F_l' is accumulated here, level by level,
+        // while F_l is in cache (small p) — see `fuse_fixed_gram`.
+        let fuse = self.fuse_fixed_gram;
+        let gram = &mut self.fixed_gram;
+        gram.fill(0.0);
+        let mut logdet = LogProduct::default();
+
         if k0 == 1 {
-            let l2 = lambda0[0] * lambda0[0];
-            for (l, &a) in self.first_diagonal.iter_mut().zip(a00) {
+            let lam = lambda0[0];
+            let l2 = lam * lam;
+            for ((l, inv), &a) in self
+                .first_diagonal
+                .iter_mut()
+                .zip(self.first_inverse_diagonal.iter_mut())
+                .zip(a00)
+            {
                 *l = (l2 * a + 1.0).sqrt();
-                logdet += l.ln();
+                *inv = 1.0 / *l;
+            }
+            for (c, (&l, &inv)) in self
+                .first_diagonal
+                .iter()
+                .zip(&self.first_inverse_diagonal)
+                .enumerate()
+            {
+                logdet.push(l);
+                let s = lam * inv;
+                let fc = &mut f[c * p1..(c + 1) * p1];
+                for (v, &a) in fc.iter_mut().zip(&af0[c * p1..(c + 1) * p1]) {
+                    *v = a * s;
+                }
+                if fuse {
+                    add_outer_lower(gram, fc, p1);
+                }
+            }
+        } else if k0 == 2 {
+            // Closed forms for the common (1 + x | g) case: λ = [l00 0; l10 l11].
+            let (l00, l10, l11) = (lambda0[0], lambda0[1], lambda0[3]);
+            // Pass 1: the per-level factors. Each level is a short sqrt/divide chain; keeping
+            // this loop free of other work lets the CPU overlap the chains of many levels.
+            for ((lblk, inv), a) in self
+                .first_diagonal
+                .chunks_exact_mut(4)
+                .zip(self.first_inverse_diagonal.chunks_exact_mut(2))
+                .zip(a00.chunks_exact(4))
+            {
+                let (c0, c1) = (a[0] * l00 + a[2] * l10, a[1] * l00 + a[3] * l10);
+                let m00 = l00 * c0 + l10 * c1 + 1.0;
+                let m10 = l11 * c1;
+                let m11 = l11 * l11 * a[3] + 1.0;
+                let d0 = m00.sqrt();
+                let inv0 = 1.0 / d0;
+                let e = m10 * inv0;
+                let d1 = (m11 - e * e).sqrt();
+                lblk.copy_from_slice(&[d0, e, 0.0, d1]);
+                inv[0] = inv0;
+                inv[1] = 1.0 / d1;
+            }
+            // Pass 2: the [X y] row and the log-determinant.
+            for c in 0..t0.nlevels {
+                let lblk = &self.first_diagonal[c * 4..(c + 1) * 4];
+                let (d0, e, d1) = (lblk[0], lblk[1], lblk[3]);
+                // m11 − e² ≤ 0 (or NaN) leaves d1 NaN: not positive definite.
+                if d1.is_nan() || d1 <= 0.0 {
+                    return Err(NotPositiveDefinite { block: 0 });
+                }
+                logdet.push(d0 * d1);
+                let (inv0, inv1) = (
+                    self.first_inverse_diagonal[2 * c],
+                    self.first_inverse_diagonal[2 * c + 1],
+                );
+                let (b, fc) = (
+                    &af0[c * 2 * p1..(c + 1) * 2 * p1],
+                    &mut f[c * 2 * p1..(c + 1) * 2 * p1],
+                );
+                for r in 0..p1 {
+                    let (b0, b1) = (b[r], b[r + p1]);
+                    let x0 = (b0 * l00 + b1 * l10) * inv0;
+                    let x1 = (b1 * l11 - x0 * e) * inv1;
+                    fc[r] = x0;
+                    fc[r + p1] = x1;
+                }
+                if fuse {
+                    add_outer_lower(gram, &fc[..p1], p1);
+                    add_outer_lower(gram, &fc[p1..], p1);
+                }
             }
         } else {
             let (out, tmp) = self.tmp.split_at_mut(kk);
-            for (lblk, ablk) in self.first_diagonal.chunks_exact_mut(kk).zip(a00.chunks_exact(kk))
-            {
-                congruence(lambda0, k0, ablk, lambda0, k0, out, tmp);
+            let w = k0 * p1;
+            for c in 0..t0.nlevels {
+                let lblk = &mut self.first_diagonal[c * kk..(c + 1) * kk];
+                congruence(
+                    lambda0,
+                    k0,
+                    &a00[c * kk..(c + 1) * kk],
+                    lambda0,
+                    k0,
+                    out,
+                    tmp,
+                );
                 lblk.copy_from_slice(out);
                 for d in 0..k0 {
                     lblk[d + d * k0] += 1.0;
@@ -216,7 +334,18 @@ impl BlockedCholesky {
                 if !cholesky_small(lblk, k0, k0) {
                     return Err(NotPositiveDefinite { block: 0 });
                 }
-                logdet += (0..k0).map(|d| lblk[d + d * k0].ln()).sum::<f64>();
+                for d in 0..k0 {
+                    logdet.push(lblk[d + d * k0]);
+                    self.first_inverse_diagonal[c * k0 + d] = 1.0 / lblk[d + d * k0];
+                }
+                let fc = &mut f[c * w..(c + 1) * w];
+                right_scale(&af0[c * w..(c + 1) * w], p1, p1, lambda0, k0, fc, p1);
+                right_solve_small(fc, p1, p1, lblk, k0, k0);
+                if fuse {
+                    for h in 0..k0 {
+                        add_outer_lower(gram, &fc[h * p1..(h + 1) * p1], p1);
+                    }
+                }
             }
         }
 
@@ -254,30 +383,7 @@ impl BlockedCholesky {
                 }
             }
         }
-
-        // [X y] row: A_f0 Λ₀ L₀₀^{-T}, level by level.
-        let p1 = self.a.p + 1;
-        let af0 = &self.a.fixed_random[0];
-        let f = &mut self.fixed_first.data;
-        if k0 == 1 {
-            for (c, &l00) in self.first_diagonal.iter().enumerate() {
-                let s = lambda0[0] / l00;
-                for (v, &a) in f[c * p1..(c + 1) * p1]
-                    .iter_mut()
-                    .zip(&af0[c * p1..(c + 1) * p1])
-                {
-                    *v = a * s;
-                }
-            }
-        } else {
-            let w = k0 * p1;
-            for c in 0..t0.nlevels {
-                let blk = &mut f[c * w..(c + 1) * w];
-                right_scale(&af0[c * w..(c + 1) * w], p1, p1, lambda0, k0, blk, p1);
-                right_solve_small(blk, p1, p1, &self.first_diagonal[c * kk..(c + 1) * kk], k0, k0);
-            }
-        }
-        Ok(2.0 * logdet)
+        Ok(2.0 * logdet.ln())
     }
 
     /// Dense block column `j ≥ 1`: diagonal block, then the blocks below it. Returns the
@@ -312,10 +418,17 @@ impl BlockedCholesky {
                     d,
                     &self.a.first_column[j - 1],
                     &self.first_column[j - 1],
+                    &mut self.cursor,
                 );
             } else {
                 d.data.copy_from_slice(&self.a.fixed);
-                sub_abt(d, &self.fixed_first, &self.fixed_first, true, par);
+                if self.fuse_fixed_gram {
+                    for (v, g) in d.data.iter_mut().zip(&self.fixed_gram) {
+                        *v -= g;
+                    }
+                } else {
+                    sub_abt(d, &self.fixed_first, &self.fixed_first, true, par);
+                }
             }
             for h in 1..j {
                 let ljh = &left[block_index(j, h)];
@@ -357,16 +470,129 @@ impl BlockedCholesky {
                 );
             }
             for h in 1..j {
-                sub_abt(b, &left[block_index(i, h)], &left[block_index(j, h)], false, par);
+                sub_abt(
+                    b,
+                    &left[block_index(i, h)],
+                    &left[block_index(j, h)],
+                    false,
+                    par,
+                );
             }
-            right_solve(b, &left[block_index(j, j)], par);
         }
+        self.right_solve_column(j);
 
         if j == m {
             return Ok(0.0);
         }
         let d = &self.dense[block_index(j, j)];
-        Ok(2.0 * (0..d.rows).map(|r| d.get(r, r).ln()).sum::<f64>())
+        let mut logdet = LogProduct::default();
+        for r in 0..d.rows {
+            logdet.push(d.get(r, r));
+        }
+        Ok(2.0 * logdet.ln())
+    }
+}
+
+impl BlockedCholesky {
+    /// `L_ij ← L_ij L_jj^{-T}` for every block below diagonal block `j`. Below a large diagonal
+    /// block the blocks are few-rowed (later terms, `[X y]`), so they are stacked transposed
+    /// into one column-major right-hand side and solved in a single faer call, which reads
+    /// `L_jj` once instead of once per block and works on unit-stride columns.
+    fn right_solve_column(&mut self, j: usize) {
+        let m = self.a.terms.len();
+        if j == m {
+            return;
+        }
+        let (left, rest) = self.dense.split_at_mut(block_index(j + 1, j));
+        let l = &left[block_index(j, j)];
+        let n = l.rows;
+        if n < FAER_MIN_DIM {
+            for i in j + 1..=m {
+                let b = &mut rest[block_index(i, j) - block_index(j + 1, j)];
+                right_solve(b, l, self.par);
+            }
+            return;
+        }
+        let base = block_index(j + 1, j);
+        let total: usize = (j + 1..=m)
+            .map(|i| rest[block_index(i, j) - base].rows)
+            .sum();
+        let scratch = &mut self.solve_scratch[..n * total];
+        let mut col = 0;
+        for i in j + 1..=m {
+            let b = &rest[block_index(i, j) - base];
+            for r in 0..b.rows {
+                let dst = &mut scratch[(col + r) * n..(col + r + 1) * n];
+                for (c, v) in dst.iter_mut().enumerate() {
+                    *v = b.data[r + c * b.rows];
+                }
+            }
+            col += b.rows;
+        }
+        faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+            l.as_ref(),
+            faer::MatMut::from_column_major_slice_mut(scratch, n, total),
+            self.par,
+        );
+        let mut col = 0;
+        for i in j + 1..=m {
+            let b = &mut rest[block_index(i, j) - base];
+            let rows = b.rows;
+            for r in 0..rows {
+                let src = &scratch[(col + r) * n..(col + r + 1) * n];
+                for (c, &v) in src.iter().enumerate() {
+                    b.data[r + c * rows] = v;
+                }
+            }
+            col += rows;
+        }
+    }
+}
+
+/// Destination footprint of one panel of the scalar sparse downdate: small enough to stay
+/// in a core's L2 cache while every column of the first term scatters into it.
+const PANEL_BYTES: usize = 1 << 20;
+
+/// `gram += v v'` on the lower triangle (column-major `n × n`).
+#[inline]
+fn add_outer_lower(gram: &mut [f64], v: &[f64], n: usize) {
+    for c in 0..n {
+        let vc = v[c];
+        for r in c..n {
+            gram[r + c * n] += v[r] * vc;
+        }
+    }
+}
+
+/// `Σ log xᵢ` for positive `xᵢ`, computed as the log of running products (rescaled before
+/// they can overflow or underflow): one `ln` per many factors instead of one per factor.
+#[derive(Debug, Clone, Copy)]
+struct LogProduct {
+    product: f64,
+    log: f64,
+}
+
+impl Default for LogProduct {
+    fn default() -> Self {
+        Self {
+            product: 1.0,
+            log: 0.0,
+        }
+    }
+}
+
+impl LogProduct {
+    #[inline]
+    fn push(&mut self, x: f64) {
+        self.product *= x;
+        if !(1e-150..=1e150).contains(&self.product) {
+            self.log += self.product.ln();
+            self.product = 1.0;
+        }
+    }
+
+    fn ln(self) -> f64 {
+        self.log + self.product.ln()
     }
 }
 
@@ -416,25 +642,48 @@ fn scale_rows(b: &mut DenseBlock, lambda: &[f64], k: usize) {
 
 /// Lower triangle of `d -= S S'` for a block-sparse column-0 block `S` (rows: levels of the
 /// term of `d`). Only pairs of entries in the same column contribute.
-fn sparse_syrk_lower(d: &mut DenseBlock, pattern: &SparseBlockColumn, values: &[f64]) {
+///
+/// Scalar terms (the common crossed case) go panel by panel over destination columns, so the
+/// scattered updates hit a cache-resident part of `d`; `cursor` (one per column of `S`)
+/// remembers where each column's entries for the current panel start.
+fn sparse_syrk_lower(
+    d: &mut DenseBlock,
+    pattern: &SparseBlockColumn,
+    values: &[f64],
+    cursor: &mut [usize],
+) {
     let n = d.rows;
     let kr = pattern.row_width;
     let k0 = pattern.col_width;
     let blen = pattern.block_len();
+    if kr == 1 && k0 == 1 {
+        let ncols = pattern.ncols();
+        cursor[..ncols].copy_from_slice(&pattern.col_ptr[..ncols]);
+        let width = (PANEL_BYTES / (8 * n.max(1))).max(16);
+        let mut j0 = 0;
+        while j0 < n {
+            let j1 = (j0 + width).min(n);
+            for (c, cur) in cursor[..ncols].iter_mut().enumerate() {
+                let end = pattern.col_ptr[c + 1];
+                let rows = &pattern.row_level[..end];
+                let mut e2 = *cur;
+                while e2 < end && (rows[e2] as usize) < j1 {
+                    let rj = rows[e2] as usize;
+                    let f = values[e2];
+                    let col = &mut d.data[rj * n..(rj + 1) * n];
+                    for (&ri, &vi) in rows[e2..].iter().zip(&values[e2..end]) {
+                        col[ri as usize] -= vi * f;
+                    }
+                    e2 += 1;
+                }
+                *cur = e2;
+            }
+            j0 = j1;
+        }
+        return;
+    }
     for c in 0..pattern.ncols() {
         let (start, end) = (pattern.col_ptr[c], pattern.col_ptr[c + 1]);
-        let rows = &pattern.row_level[start..end];
-        if kr == 1 && k0 == 1 {
-            let v = &values[start..end];
-            for (x2, &rj) in rows.iter().enumerate() {
-                let f = v[x2];
-                let col = &mut d.data[rj as usize * n..(rj as usize + 1) * n];
-                for (&ri, &vi) in rows[x2..].iter().zip(&v[x2..]) {
-                    col[ri as usize] -= vi * f;
-                }
-            }
-            continue;
-        }
         for e2 in start..end {
             let rj = pattern.row_level[e2] as usize * kr;
             let b2 = &values[e2 * blen..(e2 + 1) * blen];
@@ -464,8 +713,28 @@ fn sparse_cross_sub(
     values_j: &[f64],
 ) {
     let n = d.rows;
-    let (ki, kj, k0) = (pattern_i.row_width, pattern_j.row_width, pattern_i.col_width);
+    let (ki, kj, k0) = (
+        pattern_i.row_width,
+        pattern_j.row_width,
+        pattern_i.col_width,
+    );
     let (bli, blj) = (pattern_i.block_len(), pattern_j.block_len());
+    if ki == 1 && kj == 1 && k0 == 1 {
+        for c in 0..pattern_j.ncols() {
+            let (si, ei) = (pattern_i.col_ptr[c], pattern_i.col_ptr[c + 1]);
+            let rows_i = &pattern_i.row_level[si..ei];
+            let vals_i = &values_i[si..ei];
+            for e2 in pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1] {
+                let rj = pattern_j.row_level[e2] as usize;
+                let f = values_j[e2];
+                let col = &mut d.data[rj * n..(rj + 1) * n];
+                for (&ri, &vi) in rows_i.iter().zip(vals_i) {
+                    col[ri as usize] -= vi * f;
+                }
+            }
+        }
+        return;
+    }
     for c in 0..pattern_j.ncols() {
         let (si, ei) = (pattern_i.col_ptr[c], pattern_i.col_ptr[c + 1]);
         for e2 in pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1] {
@@ -495,6 +764,20 @@ fn dense_sparse_sub(
     let n = d.rows;
     let (kj, k0) = (pattern_j.row_width, pattern_j.col_width);
     let blj = pattern_j.block_len();
+    if kj == 1 && k0 == 1 {
+        for c in 0..pattern_j.ncols() {
+            let fcol = &f.data[c * n..(c + 1) * n];
+            for e in pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1] {
+                let rj = pattern_j.row_level[e] as usize;
+                let s = values_j[e];
+                let dcol = &mut d.data[rj * n..(rj + 1) * n];
+                for (dv, &fv) in dcol.iter_mut().zip(fcol) {
+                    *dv -= fv * s;
+                }
+            }
+        }
+        return;
+    }
     for c in 0..pattern_j.ncols() {
         for e in pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1] {
             let rj = pattern_j.row_level[e] as usize * kj;

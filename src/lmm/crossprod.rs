@@ -245,11 +245,16 @@ fn validate(mm: &ModelMatrices) -> Result<(), ModelError> {
         });
     }
     if mm.y.iter().any(|v| !v.is_finite()) {
-        return Err(ModelError::NonFinite(format!("the response {}", mm.response)));
+        return Err(ModelError::NonFinite(format!(
+            "the response {}",
+            mm.response
+        )));
     }
     for (c, name) in mm.fixed_names.iter().enumerate() {
         if (0..n).any(|i| !mm.x[(i, c)].is_finite()) {
-            return Err(ModelError::NonFinite(format!("fixed-effects column {name}")));
+            return Err(ModelError::NonFinite(format!(
+                "fixed-effects column {name}"
+            )));
         }
     }
     for term in &mm.terms {
@@ -274,7 +279,9 @@ fn validate(mm: &ModelMatrices) -> Result<(), ModelError> {
             )));
         }
         if term.z.iter().any(|v| !v.is_finite()) {
-            return Err(ModelError::NonFinite(format!("random-effects term {label}")));
+            return Err(ModelError::NonFinite(format!(
+                "random-effects term {label}"
+            )));
         }
         // lme4's check.nobs.vs.nlev and check.nobs.vs.nRE ("stop" by default): with as many
         // random effects as observations the variance components are not identifiable.
@@ -407,8 +414,20 @@ mod tests {
     #[test]
     fn terms_are_ordered_by_number_of_random_effects() {
         let n = 8;
-        let a = term("a", 1, 2, (0..n as u32).map(|i| i % 2).collect(), vec![1.0; n]);
-        let b = term("b", 1, 4, (0..n as u32).map(|i| i % 4).collect(), vec![1.0; n]);
+        let a = term(
+            "a",
+            1,
+            2,
+            (0..n as u32).map(|i| i % 2).collect(),
+            vec![1.0; n],
+        );
+        let b = term(
+            "b",
+            1,
+            4,
+            (0..n as u32).map(|i| i % 4).collect(),
+            vec![1.0; n],
+        );
         let cp = CrossProducts::new(&matrices(vec![a, b], n)).unwrap();
         assert_eq!(cp.terms[0].formula_index, 1);
         assert_eq!(cp.terms[1].formula_index, 0);

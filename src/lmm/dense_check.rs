@@ -60,7 +60,11 @@ fn backward(l: &Dense, b: &[f64]) -> Vec<f64> {
 fn matmul(a: &Dense, b: &Dense) -> Dense {
     let (n, k, m) = (a.len(), b.len(), b[0].len());
     (0..n)
-        .map(|i| (0..m).map(|j| (0..k).map(|h| a[i][h] * b[h][j]).sum()).collect())
+        .map(|i| {
+            (0..m)
+                .map(|j| (0..k).map(|h| a[i][h] * b[h][j]).sum())
+                .collect()
+        })
         .collect()
 }
 
@@ -119,9 +123,15 @@ fn dense_fit(mm: &ModelMatrices, theta: &[f64], criterion: Criterion) -> DenseFi
         .collect(); // p × n, columns of C⁻¹X
     let yt = forward(&c, &mm.y);
     let a: Dense = (0..p)
-        .map(|i| (0..p).map(|j| (0..n).map(|h| xt[i][h] * xt[j][h]).sum()).collect())
+        .map(|i| {
+            (0..p)
+                .map(|j| (0..n).map(|h| xt[i][h] * xt[j][h]).sum())
+                .collect()
+        })
         .collect();
-    let rhs: Vec<f64> = (0..p).map(|i| (0..n).map(|h| xt[i][h] * yt[h]).sum()).collect();
+    let rhs: Vec<f64> = (0..p)
+        .map(|i| (0..n).map(|h| xt[i][h] * yt[h]).sum())
+        .collect();
     let ra = cholesky(&a);
     let beta = backward(&ra, &forward(&ra, &rhs));
     let resid: Vec<f64> = (0..n)
@@ -148,7 +158,9 @@ fn dense_fit(mm: &ModelMatrices, theta: &[f64], criterion: Criterion) -> DenseFi
         .map(|i| mm.y[i] - (0..p).map(|j| mm.x[(i, j)] * beta[j]).sum::<f64>())
         .collect();
     let vinv_e = backward(&c, &forward(&c, &e));
-    let zt_w: Vec<f64> = (0..q).map(|j| (0..n).map(|i| zl[i][j] * vinv_e[i]).sum()).collect();
+    let zt_w: Vec<f64> = (0..q)
+        .map(|j| (0..n).map(|i| zl[i][j] * vinv_e[i]).sum())
+        .collect();
     let modes: Vec<f64> = (0..q)
         .map(|r| (0..q).map(|j| lambda[r][j] * zt_w[j]).sum())
         .collect();
@@ -294,7 +306,10 @@ fn random_theta(seed: u64, layout: &ThetaLayout) -> Vec<f64> {
 
 fn assert_close(got: f64, want: f64, rel: f64, what: &str) -> Result<(), TestCaseError> {
     let err = (got - want).abs() / (1.0 + want.abs());
-    prop_assert!(err <= rel, "{what}: got {got}, want {want}, error {err:.2e}");
+    prop_assert!(
+        err <= rel,
+        "{what}: got {got}, want {want}, error {err:.2e}"
+    );
     Ok(())
 }
 
@@ -345,6 +360,89 @@ proptest! {
         }
         for (v, d) in formula_var.concat().iter().zip(&dense.cond_var) {
             assert_close(*v, *d, 1e-8, "conditional variance")?;
+        }
+    }
+}
+
+/// A single-term design of width `k` (1, 2 or 3 columns: intercept, x, x²).
+fn single_term_design(seed: u64, k: usize) -> ModelMatrices {
+    let mut mm = random_design(seed, 2);
+    let n = mm.y.len();
+    let x: Vec<f64> = (0..n).map(|i| mm.x[(i, 1)]).collect();
+    let term = &mut mm.terms[0];
+    term.columns = ["(Intercept)", "x", "x2"][..k]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    term.z = x
+        .iter()
+        .flat_map(|&v| [1.0, v, v * v - 1.0].into_iter().take(k))
+        .collect();
+    mm
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The exact gradient of single-term models equals central finite differences.
+    #[test]
+    fn single_term_gradient_matches_finite_differences(
+        seed in any::<u64>(),
+        k in 1usize..4,
+        reml in any::<bool>(),
+    ) {
+        let criterion = if reml { Criterion::Reml } else { Criterion::Ml };
+        let mm = single_term_design(seed, k);
+        let layout = ThetaLayout::for_terms(&mm.terms);
+        let theta = random_theta(seed, &layout);
+        let mut factor = BlockedCholesky::new(CrossProducts::new(&mm).unwrap(), layout.clone());
+        factor.update(&theta).unwrap();
+        let mut grad = vec![0.0; theta.len()];
+        let mut ws = super::gradient::SingleTermGradient::new(k, mm.x.ncols());
+        ws.compute(&factor, criterion, &mut grad);
+        let mut model = LinearMixedModel::new(&mm).unwrap();
+        for i in 0..theta.len() {
+            let h = 1e-5 * (1.0 + theta[i].abs());
+            let mut tp = theta.clone();
+            tp[i] += h;
+            let mut tm = theta.clone();
+            tm[i] -= h;
+            let fd = (model.objective(&tp, criterion) - model.objective(&tm, criterion)) / (2.0 * h);
+            let err = (grad[i] - fd).abs() / (1.0 + fd.abs());
+            prop_assert!(err < 1e-5, "θ[{i}] analytic {} vs fd {fd}", grad[i]);
+        }
+    }
+}
+
+/// Both optimisers reach the same optimum on single-term designs.
+#[test]
+fn bfgs_and_bobyqa_agree_on_single_term_designs() {
+    use super::{FitOptions, OptimizerChoice};
+    for seed in 0..12u64 {
+        for k in 1..3 {
+            let mm = single_term_design(seed, k);
+            for criterion in [Criterion::Ml, Criterion::Reml] {
+                let mut model = LinearMixedModel::new(&mm).unwrap();
+                let bfgs = model.fit(criterion, &FitOptions::default()).unwrap();
+                let bobyqa = model
+                    .fit(
+                        criterion,
+                        &FitOptions {
+                            optimizer: OptimizerChoice::Bobyqa,
+                            rho_end: 1e-8,
+                            ftol_abs: None,
+                            ..FitOptions::default()
+                        },
+                    )
+                    .unwrap();
+                assert!(bfgs.converged, "{}", bfgs.message);
+                assert!(
+                    bfgs.objective <= bobyqa.objective + 1e-7,
+                    "seed {seed} k {k} {criterion}: bfgs {} bobyqa {}",
+                    bfgs.objective,
+                    bobyqa.objective
+                );
+            }
         }
     }
 }

@@ -83,8 +83,8 @@ impl ProfiledDeviance {
     /// The objective (deviance for ML, REML criterion for REML).
     pub fn objective(&self, criterion: Criterion) -> f64 {
         let dof = self.sigma_dof(criterion);
-        let base = self.logdet_random
-            + dof * (1.0 + (2.0 * std::f64::consts::PI * self.pwrss / dof).ln());
+        let base =
+            self.logdet_random + dof * (1.0 + (2.0 * std::f64::consts::PI * self.pwrss / dof).ln());
         match criterion {
             Criterion::Ml => base,
             Criterion::Reml => base + self.logdet_fixed,

@@ -25,10 +25,12 @@ pub mod crossprod;
 pub mod dense;
 pub mod deviance;
 pub mod estimates;
+pub mod gradient;
 pub mod json;
 pub mod model;
 pub mod normal;
 pub mod optimizer;
+pub mod quasi_newton;
 pub mod result;
 pub mod summary;
 pub mod theta;
@@ -43,10 +45,8 @@ mod test_data;
 pub use deviance::Criterion;
 pub use json::FitJson;
 pub use model::LinearMixedModel;
-pub use optimizer::FitOptions;
-pub use result::{
-    ConditionalModes, FitResult, FixedEffect, GroupingFactor, VarianceComponent,
-};
+pub use optimizer::{FitOptions, OptimizerChoice};
+pub use result::{ConditionalModes, FitResult, FixedEffect, GroupingFactor, VarianceComponent};
 pub use summary::FitSummary;
 pub use theta::ThetaLayout;
 

@@ -8,7 +8,9 @@ use super::cholesky::BlockedCholesky;
 use super::crossprod::CrossProducts;
 use super::deviance::{Criterion, ProfiledDeviance};
 use super::estimates;
-use super::optimizer::{minimize_bobyqa, FitOptions};
+use super::gradient::SingleTermGradient;
+use super::optimizer::{minimize_bobyqa, FitOptions, OptimizerChoice, OptimizerOutcome};
+use super::quasi_newton::{minimize_projected_bfgs, BfgsSettings};
 use super::result::{
     ConditionalModes, FitResult, FixedEffect, GroupingFactor, InformationCriteria,
     VarianceComponent,
@@ -96,7 +98,11 @@ impl LinearMixedModel {
     }
 
     /// The profiled objective at `theta`, with the reason when it cannot be computed.
-    pub fn try_objective(&mut self, theta: &[f64], criterion: Criterion) -> Result<f64, ModelError> {
+    pub fn try_objective(
+        &mut self,
+        theta: &[f64],
+        criterion: Criterion,
+    ) -> Result<f64, ModelError> {
         self.refactor(theta)?;
         Ok(ProfiledDeviance::from_factor(&self.factor).objective(criterion))
     }
@@ -136,7 +142,11 @@ impl LinearMixedModel {
     }
 
     /// Fits the model by ML or REML.
-    pub fn fit(&mut self, criterion: Criterion, options: &FitOptions) -> Result<FitResult, ModelError> {
+    pub fn fit(
+        &mut self,
+        criterion: Criterion,
+        options: &FitOptions,
+    ) -> Result<FitResult, ModelError> {
         self.fit_with_progress(criterion, options, |_, _| {})
     }
 
@@ -160,23 +170,73 @@ impl LinearMixedModel {
         }
         let lower = self.layout.lower_bounds();
         let mut evaluations = 0usize;
-        let outcome = minimize_bobyqa(
-            |theta| {
-                let f = self.objective(theta, criterion);
-                evaluations += 1;
-                progress(evaluations, f);
-                f
-            },
-            &start,
-            &lower,
-            options,
-        );
+        let single_term = self.factor.terms().len() == 1;
+        let use_bfgs = single_term && options.optimizer != OptimizerChoice::Bobyqa;
+        let mut outcome: Option<OptimizerOutcome> = None;
+        let mut bobyqa_start = start.clone();
+        if use_bfgs {
+            let term = &self.factor.terms()[0];
+            let mut gradient = SingleTermGradient::new(term.width, self.fixed_names.len());
+            let settings = BfgsSettings {
+                max_evaluations: options.max_evaluations,
+                ..BfgsSettings::default()
+            };
+            let result = minimize_projected_bfgs(
+                |theta, grad| {
+                    let f = self.objective(theta, criterion);
+                    if f.is_finite() {
+                        gradient.compute(&self.factor, criterion, grad);
+                    } else {
+                        grad.fill(0.0);
+                    }
+                    evaluations += 1;
+                    progress(evaluations, f);
+                    f
+                },
+                &start,
+                &lower,
+                &settings,
+            );
+            if !result.converged && evaluations < options.max_evaluations && result.f.is_finite() {
+                bobyqa_start = result.x.clone();
+            }
+            if result.converged || evaluations >= options.max_evaluations {
+                outcome = Some(OptimizerOutcome {
+                    theta: result.x,
+                    objective: result.f,
+                    evaluations,
+                    converged: result.converged,
+                    message: format!("projected BFGS with exact gradient: {}", result.message),
+                });
+            }
+        }
         let mut outcome = match outcome {
-            Ok(o) => o,
-            Err(e) => {
-                // Say why the objective is not finite when there is a precise reason.
-                self.try_objective(&start, criterion)?;
-                return Err(e);
+            Some(o) => o,
+            None => {
+                // BOBYQA, or the fallback when the gradient search did not converge.
+                let bobyqa = minimize_bobyqa(
+                    |theta| {
+                        let f = self.objective(theta, criterion);
+                        evaluations += 1;
+                        progress(evaluations, f);
+                        f
+                    },
+                    &bobyqa_start,
+                    &lower,
+                    options,
+                );
+                match bobyqa {
+                    Ok(mut o) => {
+                        o.evaluations = evaluations;
+                        o.message = format!("BOBYQA: {}", o.message);
+                        o
+                    }
+                    Err(e) => {
+                        // Say why the objective is not finite when there is a precise reason.
+                        self.try_objective(&start, criterion)?;
+                        return Err(e);
+                    }
+                }
             }
         };
 

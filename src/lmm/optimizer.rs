@@ -34,9 +34,23 @@ use bobyqa::{Bobyqa, Config, Status};
 
 use super::ModelError;
 
+/// Which optimiser minimises the objective over θ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OptimizerChoice {
+    /// Projected BFGS with exact gradients for single-term models, BOBYQA otherwise.
+    #[default]
+    Auto,
+    /// BOBYQA (derivative-free) for every model.
+    Bobyqa,
+    /// Projected BFGS with exact gradients; only for single-term models (others use BOBYQA).
+    ProjectedBfgs,
+}
+
 /// Settings of the θ optimisation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitOptions {
+    /// The optimiser.
+    pub optimizer: OptimizerChoice,
     /// Maximum number of objective evaluations (lme4's `maxfun`, default 10 000).
     pub max_evaluations: usize,
     /// Initial trust-region radius, in θ units.
@@ -55,6 +69,7 @@ pub struct FitOptions {
 impl Default for FitOptions {
     fn default() -> Self {
         Self {
+            optimizer: OptimizerChoice::Auto,
             max_evaluations: 10_000,
             rho_begin: 0.5,
             rho_end: 1e-6,
@@ -98,11 +113,7 @@ pub fn minimize_bobyqa<F: FnMut(&[f64]) -> f64>(
     let mut solver = Bobyqa::new(n, config)
         .map_err(|s| ModelError::Optimizer(format!("invalid optimiser settings: {s}")))?;
     let upper = vec![f64::INFINITY; n];
-    let mut theta: Vec<f64> = start
-        .iter()
-        .zip(lower)
-        .map(|(&x, &l)| x.max(l))
-        .collect();
+    let mut theta: Vec<f64> = start.iter().zip(lower).map(|(&x, &l)| x.max(l)).collect();
     let outcome = solver.minimize(&mut objective, &mut theta, lower, &upper);
     if outcome.status == Status::InvalidArgs {
         return Err(ModelError::Optimizer(outcome.status.to_string()));

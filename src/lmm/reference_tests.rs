@@ -8,7 +8,10 @@ use super::{Criterion, FitOptions, FitResult, LinearMixedModel};
 
 fn close(got: f64, want: f64, rel: f64, what: &str) {
     let err = (got - want).abs() / want.abs().max(1e-300);
-    assert!(err <= rel, "{what}: got {got}, want {want} (relative error {err:.2e})");
+    assert!(
+        err <= rel,
+        "{what}: got {got}, want {want} (relative error {err:.2e})"
+    );
 }
 
 fn fit(mm: &crate::design::ModelMatrices, criterion: Criterion) -> FitResult {
@@ -50,8 +53,18 @@ fn gasoline_ml_matches_lme4() {
         close(fit.fixed[i].estimate, beta[i], 1e-5, "beta");
         close(fit.fixed[i].std_error, se[i], 1e-5, "se");
     }
-    close(fit.variance_components[0].variances[0], 1.6271172069958, 1e-5, "Country variance");
-    close(fit.residual_variance(), 0.0289758080829839, 1e-6, "residual variance");
+    close(
+        fit.variance_components[0].variances[0],
+        1.6271172069958,
+        1e-5,
+        "Country variance",
+    );
+    close(
+        fit.residual_variance(),
+        0.0289758080829839,
+        1e-6,
+        "residual variance",
+    );
     assert_eq!(fit.nobs, 342);
     assert_eq!(fit.groups[0].levels, 18);
     assert_eq!(fit.dof, 6);
@@ -80,7 +93,12 @@ fn gasoline_reml_matches_lme4() {
         close(fit.fixed[i].estimate, beta[i], 1e-5, "beta");
         close(fit.fixed[i].std_error, se[i], 1e-5, "se");
     }
-    close(fit.variance_components[0].variances[0], 1.73894144545416, 1e-5, "Country variance");
+    close(
+        fit.variance_components[0].variances[0],
+        1.73894144545416,
+        1e-5,
+        "Country variance",
+    );
 }
 
 #[test]
@@ -98,10 +116,25 @@ fn sleepstudy_ml_matches_lme4() {
     close(fit.fixed[0].std_error, 6.63227642115722, 1e-5, "se0");
     close(fit.fixed[1].std_error, 1.50223679257189, 1e-5, "se1");
     let vc = &fit.variance_components[0];
-    close(vc.variances[0], 565.515271042699, 1e-5, "intercept variance");
+    close(
+        vc.variances[0],
+        565.515271042699,
+        1e-5,
+        "intercept variance",
+    );
     close(vc.variances[1], 32.6821976138241, 1e-5, "slope variance");
-    close(vc.correlation(0, 1), 0.0813199745870965, 1e-4, "correlation");
-    close(vc.correlation(1, 0), 0.0813199745870965, 1e-4, "correlation");
+    close(
+        vc.correlation(0, 1),
+        0.0813199745870965,
+        1e-4,
+        "correlation",
+    );
+    close(
+        vc.correlation(1, 0),
+        0.0813199745870965,
+        1e-4,
+        "correlation",
+    );
     assert_eq!(fit.dof, 6);
 }
 
@@ -119,9 +152,19 @@ fn sleepstudy_reml_matches_lme4() {
     close(fit.fixed[0].std_error, 6.82455577627583, 1e-5, "se0");
     close(fit.fixed[1].std_error, 1.54578893242985, 1e-5, "se1");
     let vc = &fit.variance_components[0];
-    close(vc.variances[0], 612.089748274669, 1e-5, "intercept variance");
+    close(
+        vc.variances[0],
+        612.089748274669,
+        1e-5,
+        "intercept variance",
+    );
     close(vc.variances[1], 35.0716623442135, 1e-5, "slope variance");
-    close(vc.correlation(0, 1), 0.0655513428534642, 1e-4, "correlation");
+    close(
+        vc.correlation(0, 1),
+        0.0655513428534642,
+        1e-4,
+        "correlation",
+    );
 }
 
 /// The objective at lme4's optimum equals lme4's objective to rounding: checks the
@@ -218,10 +261,15 @@ fn summary_and_json_have_the_documented_shape() {
     assert_eq!(json["fixed"][1]["name"], "Days");
 
     let reml = self::fit(&gasoline(), Criterion::Reml);
-    let text = reml.summary("LCarPCap ~ 1 + Time + LIncomeP + LRPMG + (1|Country)").to_string();
+    let text = reml
+        .summary("LCarPCap ~ 1 + Time + LIncomeP + LRPMG + (1|Country)")
+        .to_string();
     assert!(text.starts_with("Linear mixed model fit by REML\n"));
     assert!(text.contains("REML criterion at convergence: -97.7224"));
-    assert_eq!(serde_json::to_value(reml.to_json("f")).unwrap()["criterion"], "REML");
+    assert_eq!(
+        serde_json::to_value(reml.to_json("f")).unwrap()["criterion"],
+        "REML"
+    );
 }
 
 #[test]

@@ -78,7 +78,12 @@ pub fn format_p_value(p: f64) -> String {
 }
 
 /// Writes rows of cells with per-column widths; `left[c]` left-aligns column `c`.
-fn write_table(f: &mut fmt::Formatter<'_>, rows: &[Vec<String>], left: &[bool], gap: &str) -> fmt::Result {
+fn write_table(
+    f: &mut fmt::Formatter<'_>,
+    rows: &[Vec<String>],
+    left: &[bool],
+    gap: &str,
+) -> fmt::Result {
     let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..ncols)
         .map(|c| {
@@ -120,13 +125,7 @@ impl fmt::Display for FitSummary<'_> {
         if fit.criterion == Criterion::Reml {
             writeln!(f, " REML criterion at convergence: {:.4}", fit.objective)?;
         }
-        let ic = [
-            fit.loglik,
-            -2.0 * fit.loglik,
-            fit.aic,
-            fit.aicc,
-            fit.bic,
-        ];
+        let ic = [fit.loglik, -2.0 * fit.loglik, fit.aic, fit.aicc, fit.bic];
         write_table(
             f,
             &[
@@ -155,7 +154,11 @@ impl fmt::Display for FitSummary<'_> {
                     .map(|i| format!("{:+.2}", vc.correlation(j, i)))
                     .collect();
                 rows.push(vec![
-                    if j == 0 { vc.group.clone() } else { String::new() },
+                    if j == 0 {
+                        vc.group.clone()
+                    } else {
+                        String::new()
+                    },
                     column.clone(),
                     format_significant(vc.variances[j], 6),
                     format_significant(vc.std_devs[j], 6),

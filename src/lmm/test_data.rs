@@ -21,7 +21,10 @@ fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 fn column<'a>(header: &[String], rows: &'a [Vec<String>], name: &str) -> Vec<&'a str> {
-    let c = header.iter().position(|h| h == name).expect("column present");
+    let c = header
+        .iter()
+        .position(|h| h == name)
+        .expect("column present");
     rows.iter().map(|r| r[c].as_str()).collect()
 }
 
@@ -35,7 +38,11 @@ fn factor(values: &[&str]) -> (Vec<String>, Vec<u32>) {
     levels.sort();
     levels.dedup();
     if levels.iter().all(|l| l.parse::<f64>().is_ok()) {
-        levels.sort_by(|a, b| a.parse::<f64>().unwrap().total_cmp(&b.parse::<f64>().unwrap()));
+        levels.sort_by(|a, b| {
+            a.parse::<f64>()
+                .unwrap()
+                .total_cmp(&b.parse::<f64>().unwrap())
+        });
     }
     let refs = values
         .iter()

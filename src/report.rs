@@ -264,6 +264,15 @@ pub fn markdown_to_html(
                 inside_figure = true;
             }
             Event::End(TagEnd::Image) if inside_figure => inside_figure = false,
+            // Wide tables scroll inside their own box on a phone instead of widening the page.
+            Event::Start(Tag::Table(_)) => {
+                events.push(Event::Html(CowStr::from("<div class=\"table-wrap\">")));
+                events.push(event);
+            }
+            Event::End(TagEnd::Table) => {
+                events.push(event);
+                events.push(Event::Html(CowStr::from("</div>")));
+            }
             // The alt text is spoken by the figure's own title; drop it here.
             _ if inside_figure => {}
             other => events.push(other),

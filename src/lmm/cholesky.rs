@@ -174,6 +174,11 @@ impl BlockedCholesky {
         (&self.a.first_column[t - 1], &self.first_column[t - 1])
     }
 
+    /// Column 0 diagonal factors' reciprocal diagonals (k₀ per level).
+    pub fn first_inverse_diagonal(&self) -> &[f64] {
+        &self.first_inverse_diagonal
+    }
+
     /// Column 0, `[X y]` rows.
     pub fn fixed_first(&self) -> &DenseBlock {
         &self.fixed_first

@@ -103,16 +103,21 @@ impl SingleTermGradient {
         self.r_sum.fill(0.0);
         self.u_sum.fill(0.0);
         self.w_sum.fill(0.0);
+        if k == 1 {
+            self.scalar_levels(factor, reml);
+        }
         let lambda = factor.lambda(0);
         let kk = k * k;
         let a00 = &cp.diagonal[0];
         let af0 = &cp.fixed_random[0];
         let ldiag = factor.first_diagonal();
+        let linv = factor.first_inverse_diagonal();
         let f = &factor.fixed_first().data;
         let beta = &self.beta;
 
-        for l in 0..cp.terms[0].nlevels {
+        for l in 0..if k == 1 { 0 } else { cp.terms[0].nlevels } {
             let lf = &ldiag[l * kk..(l + 1) * kk];
+            let li = &linv[l * k..(l + 1) * k];
             let a = &a00[l * kk..(l + 1) * kk];
             let col = |j: usize| (l * k + j) * p1;
             // û = L⁻ᵀ (c − F_X'β), c the y-row of F.
@@ -120,7 +125,7 @@ impl SingleTermGradient {
                 let fc = &f[col(j)..col(j) + p1];
                 self.u[j] = fc[p] - (0..p).map(|rr| fc[rr] * beta[rr]).sum::<f64>();
             }
-            back_solve(lf, k, &mut self.u);
+            back_solve(lf, li, k, &mut self.u);
             // λû and Z'e = Z'y − B β − A λ û.
             for rr in 0..k {
                 self.lu[rr] = (0..=rr).map(|c| lambda[rr + c * k] * self.u[c]).sum();
@@ -145,8 +150,8 @@ impl SingleTermGradient {
             self.x.copy_from_slice(&self.t);
             for c in 0..k {
                 let xc = &mut self.x[c * k..(c + 1) * k];
-                forward_solve(lf, k, xc);
-                back_solve(lf, k, xc);
+                forward_solve(lf, li, k, xc);
+                back_solve(lf, li, k, xc);
             }
             for (s, v) in self.q_sum.iter_mut().zip(&self.x) {
                 *s += v;
@@ -158,7 +163,7 @@ impl SingleTermGradient {
                     for (j, v) in vc.iter_mut().enumerate() {
                         *v = f[col(j) + rr];
                     }
-                    back_solve(lf, k, vc);
+                    back_solve(lf, li, k, vc);
                 }
                 // U = V L_XX⁻ᵀ, Y = B L_XX⁻ᵀ (both k×p): U[j, c] = Σ_h V[j, h] Linv[c, h].
                 for c in 0..p {
@@ -205,20 +210,79 @@ impl SingleTermGradient {
     }
 }
 
-/// Solves `L x = b` in place for a small lower-triangular `L` (k×k, column-major).
-#[inline]
-fn forward_solve(l: &[f64], k: usize, x: &mut [f64]) {
-    for i in 0..k {
-        let s: f64 = (0..i).map(|c| l[i + c * k] * x[c]).sum();
-        x[i] = (x[i] - s) / l[i + i * k];
+impl SingleTermGradient {
+    /// The per-level sums for a scalar term (k = 1), where every block is a number.
+    fn scalar_levels(&mut self, factor: &BlockedCholesky, reml: bool) {
+        let p = self.p;
+        let p1 = p + 1;
+        let cp = factor.cross_products();
+        let lambda = factor.lambda(0)[0];
+        let a00 = &cp.diagonal[0];
+        let af0 = &cp.fixed_random[0];
+        let linv = factor.first_inverse_diagonal();
+        let f = &factor.fixed_first().data;
+        let beta = &self.beta;
+        let (mut q, mut r, mut us, mut ws) = (0.0, 0.0, 0.0, 0.0);
+        for (l, (&inv, &a)) in linv.iter().zip(a00).enumerate() {
+            let fc = &f[l * p1..(l + 1) * p1];
+            let bc = &af0[l * p1..(l + 1) * p1];
+            let (mut fb, mut bb) = (fc[p], bc[p]);
+            for h in 0..p {
+                fb -= fc[h] * beta[h];
+                bb -= bc[h] * beta[h];
+            }
+            let u = fb * inv;
+            let ze = bb - a * lambda * u;
+            r += ze * u;
+            let t = lambda * a;
+            q += t * inv * inv;
+            if reml {
+                // V = F_X' inv; U = V L_XX⁻ᵀ; Y = B L_XX⁻ᵀ.
+                let (mut uu, mut yu) = (0.0, 0.0);
+                for c in 0..p {
+                    let (mut su, mut sy) = (0.0, 0.0);
+                    for h in 0..=c {
+                        let li = self.lxx_inv[c + h * p];
+                        su += fc[h] * li;
+                        sy += bc[h] * li;
+                    }
+                    su *= inv;
+                    uu += su * su;
+                    yu += sy * su;
+                }
+                us += uu * t;
+                ws += yu;
+            }
+        }
+        self.q_sum[0] = q;
+        self.r_sum[0] = r;
+        self.u_sum[0] = us;
+        self.w_sum[0] = ws;
     }
 }
 
-/// Solves `L' x = b` in place for a small lower-triangular `L` (k×k, column-major).
+/// Solves `L x = b` in place for a small lower-triangular `L` (k×k, column-major) whose
+/// diagonal reciprocals are `inv`.
 #[inline]
-fn back_solve(l: &[f64], k: usize, x: &mut [f64]) {
+fn forward_solve(l: &[f64], inv: &[f64], k: usize, x: &mut [f64]) {
+    for i in 0..k {
+        let mut s = x[i];
+        for c in 0..i {
+            s -= l[i + c * k] * x[c];
+        }
+        x[i] = s * inv[i];
+    }
+}
+
+/// Solves `L' x = b` in place for a small lower-triangular `L` (k×k, column-major) whose
+/// diagonal reciprocals are `inv`.
+#[inline]
+fn back_solve(l: &[f64], inv: &[f64], k: usize, x: &mut [f64]) {
     for i in (0..k).rev() {
-        let s: f64 = (i + 1..k).map(|r| l[r + i * k] * x[r]).sum();
-        x[i] = (x[i] - s) / l[i + i * k];
+        let mut s = x[i];
+        for r in i + 1..k {
+            s -= l[r + i * k] * x[r];
+        }
+        x[i] = s * inv[i];
     }
 }

@@ -117,11 +117,16 @@ impl CrossProducts {
         terms.sort_by_key(|t| std::cmp::Reverse(t.nranef()));
         let m = terms.len();
 
-        // [X y] by columns, so the row loops below read contiguous memory.
-        let mut xy: Vec<Vec<f64>> = (0..p)
-            .map(|c| (0..n).map(|i| mm.x[(i, c)]).collect())
+        // [X y] by columns (borrowed from X's column-major storage when possible), so the
+        // loops below read contiguous memory.
+        let x_columns: Vec<std::borrow::Cow<'_, [f64]>> = (0..p)
+            .map(|c| match mm.x.col(c).try_as_col_major() {
+                Some(col) => std::borrow::Cow::Borrowed(col.as_slice()),
+                None => std::borrow::Cow::Owned((0..n).map(|i| mm.x[(i, c)]).collect()),
+            })
             .collect();
-        xy.push(mm.y.clone());
+        let mut xy: Vec<&[f64]> = x_columns.iter().map(|c| c.as_ref()).collect();
+        xy.push(&mm.y);
 
         let diagonal = terms
             .iter()
@@ -129,15 +134,21 @@ impl CrossProducts {
                 let term = &mm.terms[t.formula_index];
                 let k = t.width;
                 let mut blocks = vec![0.0; t.nlevels * k * k];
-                for (i, &l) in term.refs.iter().enumerate() {
-                    let zi = &term.z[i * k..(i + 1) * k];
-                    let b = &mut blocks[l as usize * k * k..(l as usize + 1) * k * k];
-                    for c in 0..k {
-                        for r in 0..k {
-                            b[r + c * k] += zi[r] * zi[c];
+                for_each_run(&term.refs, |l, rows| {
+                    let b = &mut blocks[l * k * k..(l + 1) * k * k];
+                    if k == 1 {
+                        b[0] += dot(&term.z[rows.clone()], &term.z[rows]);
+                        return;
+                    }
+                    for i in rows {
+                        let zi = &term.z[i * k..(i + 1) * k];
+                        for c in 0..k {
+                            for r in 0..k {
+                                b[r + c * k] += zi[r] * zi[c];
+                            }
                         }
                     }
-                }
+                });
                 blocks
             })
             .collect();
@@ -183,16 +194,22 @@ impl CrossProducts {
             .map(|t| {
                 let term = &mm.terms[t.formula_index];
                 let k = t.width;
-                let mut block = vec![0.0; (p + 1) * t.nranef()];
-                for (r, col) in xy.iter().enumerate() {
-                    for (i, &l) in term.refs.iter().enumerate() {
-                        let v = col[i];
-                        let base = l as usize * k;
-                        for c in 0..k {
-                            block[r + (base + c) * (p + 1)] += v * term.z[i * k + c];
+                let p1 = p + 1;
+                let mut block = vec![0.0; p1 * t.nranef()];
+                // Observations usually come grouped by level: sum each run of equal levels in
+                // registers (a vectorised dot product for scalar terms) and add it once.
+                for_each_run(&term.refs, |l, rows| {
+                    for c in 0..k {
+                        let out = &mut block[(l * k + c) * p1..(l * k + c + 1) * p1];
+                        for (o, col) in out.iter_mut().zip(&xy) {
+                            *o += if k == 1 {
+                                dot(&col[rows.clone()], &term.z[rows.clone()])
+                            } else {
+                                rows.clone().map(|i| col[i] * term.z[i * k + c]).sum::<f64>()
+                            };
                         }
                     }
-                }
+                });
                 block
             })
             .collect();
@@ -200,9 +217,9 @@ impl CrossProducts {
         let mut fixed = vec![0.0; (p + 1) * (p + 1)];
         for a in 0..=p {
             for b in 0..=a {
-                let dot: f64 = xy[a].iter().zip(&xy[b]).map(|(u, v)| u * v).sum();
-                fixed[a + b * (p + 1)] = dot;
-                fixed[b + a * (p + 1)] = dot;
+                let d = dot(xy[a], xy[b]);
+                fixed[a + b * (p + 1)] = d;
+                fixed[b + a * (p + 1)] = d;
             }
         }
 
@@ -217,6 +234,36 @@ impl CrossProducts {
             fixed,
         })
     }
+}
+
+/// Calls `f(level, rows)` for each maximal run of consecutive observations with the same
+/// level.
+fn for_each_run(refs: &[u32], mut f: impl FnMut(usize, std::ops::Range<usize>)) {
+    let mut i = 0;
+    while i < refs.len() {
+        let l = refs[i];
+        let mut j = i + 1;
+        while j < refs.len() && refs[j] == l {
+            j += 1;
+        }
+        f(l as usize, i..j);
+        i = j;
+    }
+}
+
+/// Dot product with four independent accumulators (vectorisable, and no longer a single
+/// floating-point dependency chain).
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for j in 0..4 {
+            acc[j] += x[j] * y[j];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Checks dimensions, index ranges, finiteness and lme4's identifiability rules.
@@ -251,7 +298,11 @@ fn validate(mm: &ModelMatrices) -> Result<(), ModelError> {
         )));
     }
     for (c, name) in mm.fixed_names.iter().enumerate() {
-        if (0..n).any(|i| !mm.x[(i, c)].is_finite()) {
+        let finite = match mm.x.col(c).try_as_col_major() {
+            Some(col) => col.as_slice().iter().all(|v| v.is_finite()),
+            None => (0..n).all(|i| mm.x[(i, c)].is_finite()),
+        };
+        if !finite {
             return Err(ModelError::NonFinite(format!(
                 "fixed-effects column {name}"
             )));

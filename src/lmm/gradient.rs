@@ -105,6 +105,8 @@ impl SingleTermGradient {
         self.w_sum.fill(0.0);
         if k == 1 {
             self.scalar_levels(factor, reml);
+        } else if k == 2 {
+            self.pair_levels(factor, reml);
         }
         let lambda = factor.lambda(0);
         let kk = k * k;
@@ -115,7 +117,7 @@ impl SingleTermGradient {
         let f = &factor.fixed_first().data;
         let beta = &self.beta;
 
-        for l in 0..if k == 1 { 0 } else { cp.terms[0].nlevels } {
+        for l in 0..if k <= 2 { 0 } else { cp.terms[0].nlevels } {
             let lf = &ldiag[l * kk..(l + 1) * kk];
             let li = &linv[l * k..(l + 1) * k];
             let a = &a00[l * kk..(l + 1) * kk];
@@ -258,6 +260,105 @@ impl SingleTermGradient {
         self.r_sum[0] = r;
         self.u_sum[0] = us;
         self.w_sum[0] = ws;
+    }
+}
+
+impl SingleTermGradient {
+    /// The per-level sums for a two-column term (`(1 + x | g)`), with every 2×2 block in
+    /// registers: the same formulas as the general loop, unrolled.
+    fn pair_levels(&mut self, factor: &BlockedCholesky, reml: bool) {
+        let p = self.p;
+        let p1 = p + 1;
+        let cp = factor.cross_products();
+        let lam = factor.lambda(0);
+        let (l00, l10, l11) = (lam[0], lam[1], lam[3]);
+        let a00 = &cp.diagonal[0];
+        let af0 = &cp.fixed_random[0];
+        let ldiag = factor.first_diagonal();
+        let linv = factor.first_inverse_diagonal();
+        let f = &factor.fixed_first().data;
+        let beta = &self.beta;
+        let mut q = [0.0; 4];
+        let mut r = [0.0; 4];
+        let mut us = [0.0; 4];
+        let mut ws = [0.0; 4];
+        for l in 0..cp.terms[0].nlevels {
+            let e = ldiag[4 * l + 1];
+            let (inv0, inv1) = (linv[2 * l], linv[2 * l + 1]);
+            let a = &a00[4 * l..4 * l + 4];
+            let fc = &f[2 * l * p1..2 * (l + 1) * p1];
+            let bc = &af0[2 * l * p1..2 * (l + 1) * p1];
+            let (f0, f1) = fc.split_at(p1);
+            let (b0, b1) = bc.split_at(p1);
+            let (mut c0, mut c1, mut z0, mut z1) = (f0[p], f1[p], b0[p], b1[p]);
+            for h in 0..p {
+                c0 -= f0[h] * beta[h];
+                c1 -= f1[h] * beta[h];
+                z0 -= b0[h] * beta[h];
+                z1 -= b1[h] * beta[h];
+            }
+            // û = L⁻ᵀ c; Z'e = Z'y − Bβ − Aλû.
+            let u1 = c1 * inv1;
+            let u0 = (c0 - e * u1) * inv0;
+            let (lu0, lu1) = (l00 * u0, l10 * u0 + l11 * u1);
+            let ze0 = z0 - (a[0] * lu0 + a[2] * lu1);
+            let ze1 = z1 - (a[1] * lu0 + a[3] * lu1);
+            r[0] += ze0 * u0;
+            r[1] += ze1 * u0;
+            r[2] += ze0 * u1;
+            r[3] += ze1 * u1;
+            // T = λ'A, X = L⁻ᵀL⁻¹T.
+            let t = [
+                l00 * a[0] + l10 * a[1],
+                l11 * a[1],
+                l00 * a[2] + l10 * a[3],
+                l11 * a[3],
+            ];
+            for c in 0..2 {
+                let y0 = t[2 * c] * inv0;
+                let y1 = (t[2 * c + 1] - e * y0) * inv1;
+                let x1 = y1 * inv1;
+                let x0 = (y0 - e * x1) * inv0;
+                q[2 * c] += x0;
+                q[2 * c + 1] += x1;
+            }
+            if reml {
+                // U = V L_XX⁻ᵀ with V = L⁻ᵀ F_X'; Y = B L_XX⁻ᵀ; accumulate UU' and YU'.
+                let (mut g00, mut g01, mut g11) = (0.0, 0.0, 0.0);
+                let mut w = [0.0; 4];
+                for c in 0..p {
+                    let (mut s0, mut s1, mut y0, mut y1) = (0.0, 0.0, 0.0, 0.0);
+                    for h in 0..=c {
+                        let li = self.lxx_inv[c + h * p];
+                        let v1 = f1[h] * inv1;
+                        let v0 = (f0[h] - e * v1) * inv0;
+                        s0 += v0 * li;
+                        s1 += v1 * li;
+                        y0 += b0[h] * li;
+                        y1 += b1[h] * li;
+                    }
+                    g00 += s0 * s0;
+                    g01 += s0 * s1;
+                    g11 += s1 * s1;
+                    w[0] += y0 * s0;
+                    w[1] += y1 * s0;
+                    w[2] += y0 * s1;
+                    w[3] += y1 * s1;
+                }
+                for c in 0..2 {
+                    let (t0, t1) = (t[2 * c], t[2 * c + 1]);
+                    us[2 * c] += g00 * t0 + g01 * t1;
+                    us[2 * c + 1] += g01 * t0 + g11 * t1;
+                }
+                for (acc, v) in ws.iter_mut().zip(w) {
+                    *acc += v;
+                }
+            }
+        }
+        self.q_sum.copy_from_slice(&q);
+        self.r_sum.copy_from_slice(&r);
+        self.u_sum.copy_from_slice(&us);
+        self.w_sum.copy_from_slice(&ws);
     }
 }
 

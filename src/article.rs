@@ -214,6 +214,13 @@ impl DenseRandomIntercept {
             .map_or(f64::INFINITY, |(f, _, _)| f)
     }
 
+    /// log|Z'Z/σ² + I/σ_b²|, the term the published objective counts twice; NaN where the
+    /// system is not positive definite.
+    pub fn log_det_precision(&self, sigma: f64, sigma_b: f64) -> f64 {
+        self.evaluate(sigma, sigma_b, LogDetWeight::Corrected)
+            .map_or(f64::NAN, |(_, _, logdet)| logdet)
+    }
+
     /// −2 log-likelihood of the marginal model y ~ N(Xβ, σ²I + σ_b² ZZ') at (σ, σ_b), with β
     /// and b at their conditional optimum: the corrected objective with the right constant.
     pub fn deviance(&self, sigma: f64, sigma_b: f64) -> f64 {

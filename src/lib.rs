@@ -5,6 +5,7 @@
 //! the engine → [`results`] (every number) → [`figures`] and [`report`] → [`output`].
 
 pub mod article;
+pub mod audit;
 pub mod data;
 pub mod design;
 pub mod figures;
@@ -13,8 +14,10 @@ pub mod formula;
 pub mod lmm;
 pub mod mathml;
 pub mod output;
+pub mod provenance;
 pub mod report;
 pub mod results;
 pub mod simulate;
+pub mod study;
 pub mod table;
 pub mod workloads;

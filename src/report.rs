@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use minijinja::value::Value;
 use minijinja::{Environment, Error as TemplateError, ErrorKind};
-use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::data::{DataError, GasolinePanel};
 use crate::figures::{self, CountrySeries, FigureError};
@@ -84,7 +84,13 @@ pub fn render(config: &ReportConfig) -> Result<RenderedReport, ReportError> {
         .data
         .file_name()
         .map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
-    let results = results::compute(&panel, &data_name, references)?;
+    let data_bytes = std::fs::read(&config.data).map_err(|e| {
+        ReportError::Data(DataError::Read {
+            path: config.data.clone(),
+            message: e.to_string(),
+        })
+    })?;
+    let results = results::compute(&panel, &data_name, &data_bytes, references)?;
     let templates = Templates::load(&config.templates)?;
     render_with(&panel, &results, &templates)
 }
@@ -120,7 +126,7 @@ pub fn render_with(
     results: &Results,
     templates: &Templates,
 ) -> Result<RenderedReport, ReportError> {
-    let figures = draw_figures(panel)?;
+    let figures = draw_figures(panel, results)?;
     let context = Value::from(minijinja::value::Serde(results));
 
     let markdown = render_template(&templates.markdown, context.clone())?;
@@ -150,7 +156,10 @@ pub fn render_with(
     Ok(RenderedReport { files })
 }
 
-fn draw_figures(panel: &GasolinePanel) -> Result<BTreeMap<String, String>, ReportError> {
+fn draw_figures(
+    panel: &GasolinePanel,
+    results: &Results,
+) -> Result<BTreeMap<String, String>, ReportError> {
     let series: Vec<CountrySeries> = (0..panel.countries.len())
         .map(|c| {
             let rows: Vec<usize> = panel.rows_of(c).collect();
@@ -173,10 +182,96 @@ fn draw_figures(panel: &GasolinePanel) -> Result<BTreeMap<String, String>, Repor
         svg.map(|s| (name.to_owned(), s))
             .map_err(|source| ReportError::Figure { name, source })
     };
+    let audit = &results.audit;
+    let effects = &results.engine[0].country_effects;
+    let z = 1.959_963_984_540_054;
+    let study = &results.study;
+    let strip = |component: usize| -> Vec<(String, Vec<f64>)> {
+        study
+            .estimators
+            .iter()
+            .map(|e| {
+                (
+                    e.estimator.clone(),
+                    e.estimates.iter().map(|v| v[component]).collect(),
+                )
+            })
+            .collect()
+    };
+    let fig = &results.figures;
     Ok(BTreeMap::from([
         figure("fig1.svg", figures::trajectories(&series))?,
         figure("fig2.svg", figures::between_within(&between, &panel.within))?,
         figure("fig3.svg", figures::covariates(&series))?,
+        figure(
+            "profile.svg",
+            figures::deviance_profile(
+                &audit.profile.published,
+                &audit.profile.corrected,
+                (audit.theta_published, 0.0),
+                (audit.theta_corrected, 0.0),
+                "θ = σ_b / σ",
+            ),
+        )?,
+        figure(
+            "caterpillar.svg",
+            figures::caterpillar(
+                &effects
+                    .iter()
+                    .map(|e| e.country.clone())
+                    .collect::<Vec<_>>(),
+                &effects.iter().map(|e| e.mode).collect::<Vec<_>>(),
+                &effects
+                    .iter()
+                    .map(|e| e.mode - z * e.conditional_sd)
+                    .collect::<Vec<_>>(),
+                &effects
+                    .iter()
+                    .map(|e| e.mode + z * e.conditional_sd)
+                    .collect::<Vec<_>>(),
+                "Country intercept b̂ (log cars per capita), 95% interval",
+            ),
+        )?,
+        figure(
+            "sparsity-z.svg",
+            figures::sparsity(
+                "Z: 342 observations × 18 countries",
+                panel.nrows(),
+                panel.countries.len(),
+                &fig.z_pattern,
+                400,
+                560,
+            ),
+        )?,
+        figure(
+            "sparsity-l.svg",
+            figures::sparsity(
+                "Cholesky factor of the penalised system (u, β)",
+                fig.factor_order,
+                fig.factor_order,
+                &fig.factor_pattern,
+                400,
+                440,
+            ),
+        )?,
+        figure(
+            "study-sigma2.svg",
+            figures::simulation_strip(
+                &strip(0),
+                Some(study.truth[0]),
+                "Residual variance σ² over the replicates",
+                "σ² estimate",
+            ),
+        )?,
+        figure(
+            "study-sigma-b2.svg",
+            figures::simulation_strip(
+                &strip(1),
+                Some(study.truth[1]),
+                "Group variance σ_b² over the replicates",
+                "σ_b² estimate",
+            ),
+        )?,
     ]))
 }
 
@@ -278,8 +373,118 @@ pub fn markdown_to_html(
             other => events.push(other),
         }
     }
+    let events = anchor_headings(events);
     let events = render_math_events(events.into_iter())?;
     let mut out = String::new();
     html::push_html(&mut out, events.into_iter());
     Ok(out)
+}
+
+/// A heading's anchor: lower-case letters and digits, other runs of characters as one `-`.
+pub fn slug(text: &str) -> String {
+    let mut slug = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            slug.extend(c.to_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// Gives every level-2 and level-3 heading an id (made unique by a numeric suffix) and puts a
+/// table of contents linking to them right after the level-1 title.
+fn anchor_headings(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut headings: Vec<(HeadingLevel, String)> = Vec::new();
+    let mut current: Option<(HeadingLevel, String)> = None;
+    for event in &events {
+        match event {
+            Event::Start(Tag::Heading { level, .. })
+                if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) =>
+            {
+                current = Some((*level, String::new()));
+            }
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) => {
+                if let Some((_, text)) = current.as_mut() {
+                    text.push_str(t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => headings.extend(current.take()),
+            _ => {}
+        }
+    }
+    let mut used = BTreeMap::new();
+    let ids: Vec<String> = headings
+        .iter()
+        .map(|(_, text)| {
+            let base = slug(text);
+            let n = used.entry(base.clone()).or_insert(0usize);
+            *n += 1;
+            if *n == 1 {
+                base
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .collect();
+    let mut toc = String::from(
+        "<nav class=\"toc\" aria-label=\"Contents\"><p class=\"toc-title\">Contents</p><ol>",
+    );
+    let mut open_sub = false;
+    for ((level, text), id) in headings.iter().zip(&ids) {
+        let text = escape_html(text);
+        match (level, open_sub) {
+            (HeadingLevel::H3, false) => {
+                toc.push_str("<ol>");
+                open_sub = true;
+            }
+            (HeadingLevel::H2, true) => {
+                toc.push_str("</li></ol></li>");
+                open_sub = false;
+            }
+            (HeadingLevel::H2, false) if !toc.ends_with("<ol>") => toc.push_str("</li>"),
+            (HeadingLevel::H3, true) => toc.push_str("</li>"),
+            _ => {}
+        }
+        toc.push_str(&format!("<li><a href=\"#{id}\">{text}</a>"));
+    }
+    toc.push_str(if open_sub {
+        "</li></ol></li></ol></nav>"
+    } else {
+        "</li></ol></nav>"
+    });
+
+    let mut ids = ids.into_iter();
+    let mut out = Vec::with_capacity(events.len() + 1);
+    for event in events {
+        match event {
+            Event::Start(Tag::Heading {
+                level,
+                id: None,
+                classes,
+                attrs,
+            }) if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) => {
+                out.push(Event::Start(Tag::Heading {
+                    level,
+                    id: ids.next().map(CowStr::from),
+                    classes,
+                    attrs,
+                }));
+            }
+            Event::End(TagEnd::Heading(HeadingLevel::H1)) => {
+                out.push(event);
+                out.push(Event::Html(CowStr::from(toc.clone())));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

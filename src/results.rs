@@ -10,8 +10,14 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::article::{
     ArticleError, ArticleFit, DenseRandomIntercept, LogDetWeight, NelderMeadOptions,
 };
+use crate::audit::{self, Audit};
 use crate::data::GasolinePanel;
+use crate::design::{DesignError, ModelMatrices};
+use crate::formula::{Formula, FormulaError};
+use crate::lmm::{Criterion, FitOptions, FitResult, LinearMixedModel, ModelError};
+use crate::provenance::Provenance;
 use crate::simulate::RandomInterceptDesign;
+use crate::study::{self, SimulationStudy, StudyError};
 
 /// Significant digits kept for every float in `results.json`. Nelder–Mead stops at a relative
 /// objective spread of about 1e-15, which pins the gasoline parameters to about 1e-7 (the
@@ -135,6 +141,7 @@ pub struct References {
     pub article_published: ReferenceEstimate,
     pub article_corrected: ReferenceEstimate,
     pub lme4_ml: ReferenceEstimate,
+    pub lme4_reml: ReferenceEstimate,
     pub lme4_source: String,
 }
 
@@ -147,7 +154,11 @@ pub struct ReferenceEstimate {
     pub sigma_b2: f64,
     #[serde(serialize_with = "rounded_vec")]
     pub beta: Vec<f64>,
-    /// lme4's deviance for the lme4 row; the article's function value for the article rows.
+    /// Standard errors of β (lme4 only; empty for the article rows).
+    #[serde(serialize_with = "rounded_vec")]
+    pub std_errors: Vec<f64>,
+    /// lme4's deviance (ML) or REML criterion; the article's function value for the article
+    /// rows.
     #[serde(serialize_with = "rounded")]
     pub objective: f64,
 }
@@ -176,15 +187,141 @@ pub struct SimulationCheck {
     pub corrected_evaluations: u64,
 }
 
+/// The sparse engine's fit of the gasoline model.
+#[derive(Debug, Clone, Serialize)]
+pub struct EngineEstimate {
+    pub criterion: String,
+    #[serde(serialize_with = "rounded")]
+    pub sigma2: f64,
+    #[serde(serialize_with = "rounded")]
+    pub sigma_b2: f64,
+    #[serde(serialize_with = "rounded")]
+    pub theta: f64,
+    pub beta: Vec<Coefficient>,
+    #[serde(serialize_with = "rounded_vec")]
+    pub std_errors: Vec<f64>,
+    /// Deviance (ML) or REML criterion.
+    #[serde(serialize_with = "rounded")]
+    pub objective: f64,
+    pub evaluations: usize,
+    pub converged: bool,
+    pub singular: bool,
+    /// Country conditional modes with their conditional standard deviations.
+    pub country_effects: Vec<CountryEffect>,
+    /// MixedModels.jl-style text summary.
+    pub summary: String,
+}
+
+/// One country's conditional mode of the random intercept.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountryEffect {
+    pub country: String,
+    #[serde(serialize_with = "rounded")]
+    pub mode: f64,
+    #[serde(serialize_with = "rounded")]
+    pub conditional_sd: f64,
+}
+
+/// One row of the side-by-side comparison: a quantity in every estimator's column, `None`
+/// where the estimator does not produce it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonRow {
+    /// Markdown label.
+    pub label: String,
+    /// Decimals to print.
+    pub decimals: usize,
+    /// In [`COMPARISON_COLUMNS`] order.
+    pub values: Vec<Option<Rounded>>,
+    /// Agreement of each engine-or-corrected column with its lme4 counterpart, in
+    /// [`AGREEMENT_PAIRS`] order.
+    pub agreement: Vec<Option<Difference>>,
+}
+
+/// An `f64` that serialises rounded to [`SIGNIFICANT_DIGITS`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Rounded(#[serde(serialize_with = "rounded")] pub f64);
+
+/// |a − b| and the number of significant digits on which a and b agree.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Difference {
+    #[serde(serialize_with = "one_digit")]
+    pub absolute: f64,
+    pub digits: u32,
+}
+
+impl Difference {
+    /// Compares `a` with the reference `b`. Digits are ⌊−log10(|a − b| / |b|)⌋, capped at 15.
+    pub fn of(a: f64, b: f64) -> Self {
+        let absolute = (a - b).abs();
+        let relative = absolute / b.abs().max(f64::MIN_POSITIVE);
+        let digits = if relative == 0.0 {
+            15
+        } else {
+            (-relative.log10()).floor().clamp(0.0, 15.0) as u32
+        };
+        Self { absolute, digits }
+    }
+}
+
+/// Column headings of the comparison table.
+pub const COMPARISON_COLUMNS: [&str; 6] = [
+    "article, as published",
+    "article, corrected",
+    "sparse engine, ML",
+    "lme4, ML",
+    "sparse engine, REML",
+    "lme4, REML",
+];
+
+/// (estimate column, reference column) pairs of the agreement columns.
+pub const AGREEMENT_PAIRS: [(usize, usize); 3] = [(1, 3), (2, 3), (4, 5)];
+
+/// Headings of the agreement columns, in [`AGREEMENT_PAIRS`] order.
+pub const AGREEMENT_COLUMNS: [&str; 3] = [
+    "corrected − lme4 ML",
+    "engine ML − lme4 ML",
+    "engine REML − lme4 REML",
+];
+
+/// The comparison table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub columns: Vec<String>,
+    pub agreement_columns: Vec<String>,
+    pub rows: Vec<ComparisonRow>,
+    /// Fewest agreeing digits over every row and pair: the headline agreement.
+    pub min_digits: u32,
+}
+
 /// Everything in the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Results {
     pub data: DataSummary,
     pub formula: String,
     pub article: Vec<ArticleEstimate>,
+    pub engine: Vec<EngineEstimate>,
     pub references: References,
     pub agreement: Vec<Agreement>,
+    pub comparison: Comparison,
+    pub audit: Audit,
     pub simulation: SimulationCheck,
+    pub study: SimulationStudy,
+    pub provenance: Provenance,
+    /// Figure data that is not part of `results.json`.
+    #[serde(skip)]
+    pub figures: FigureData,
+}
+
+/// Inputs of the figures that go beyond the panel itself.
+#[derive(Debug, Clone, Default)]
+pub struct FigureData {
+    /// Structural nonzeros of Z (rows × countries).
+    pub z_pattern: Vec<(usize, usize)>,
+    /// Structural nonzeros of the Cholesky factor of the full penalised system
+    /// [[Λ'Z'ZΛ + I, Λ'Z'X], [X'ZΛ, X'X]] at the ML estimate, and its order.
+    pub factor_pattern: Vec<(usize, usize)>,
+    pub factor_order: usize,
 }
 
 /// Why the results could not be computed.
@@ -194,7 +331,25 @@ pub enum ResultsError {
     Reference { path: String, message: String },
     #[error("article estimator: {0}")]
     Article(#[from] ArticleError),
+    #[error("formula: {0}")]
+    Formula(#[from] FormulaError),
+    #[error("design: {0}")]
+    Design(#[from] DesignError),
+    #[error("sparse engine: {0}")]
+    Engine(#[from] ModelError),
+    #[error("simulation study: {0}")]
+    Study(#[from] StudyError),
 }
+
+/// The gasoline model in lme4 syntax.
+pub const GASOLINE_FORMULA: &str = "LCarPCap ~ 1 + Time + LIncomeP + LRPMG + (1|Country)";
+
+/// Replicates of the simulation study: enough for the published objective's bias in σ²
+/// (about 3%) to stand several standard errors clear of zero, few enough to run in seconds.
+pub const STUDY_REPLICATES: usize = 50;
+
+/// First seed of the study (seeds are consecutive).
+pub const STUDY_FIRST_SEED: u64 = 1;
 
 /// The seed of the simulation check; any fixed value would do.
 pub const SIMULATION_SEED: u64 = 20211201;
@@ -231,6 +386,7 @@ struct Lme4Fit {
 #[derive(Deserialize)]
 struct Lme4Fixed {
     estimate: f64,
+    std_error: f64,
 }
 
 #[derive(Deserialize)]
@@ -267,31 +423,37 @@ pub fn load_references(dir: &Path) -> Result<References, ResultsError> {
                 sigma2: f.sigma2,
                 sigma_b2: f.sigma_b2,
                 beta: f.beta.clone(),
+                std_errors: Vec::new(),
                 objective: f.objective_at_optimum,
             })
             .ok_or_else(|| missing(&article_path, &format!("logdet_weight {w}")))
     };
-    let ml = lme4
-        .fits
-        .iter()
-        .find(|f| f.id == "gasoline" && f.criterion == "ML")
-        .ok_or_else(|| missing(&lme4_path, "gasoline ML"))?;
-    let variance = |group: &str| {
-        ml.random
+    let lme4_fit = |criterion: &str| -> Result<ReferenceEstimate, ResultsError> {
+        let fit = lme4
+            .fits
             .iter()
-            .find(|r| r.group == group)
-            .map(|r| r.vcov)
-            .ok_or_else(|| missing(&lme4_path, &format!("{group} variance")))
+            .find(|f| f.id == "gasoline" && f.criterion == criterion)
+            .ok_or_else(|| missing(&lme4_path, &format!("gasoline {criterion}")))?;
+        let variance = |group: &str| {
+            fit.random
+                .iter()
+                .find(|r| r.group == group)
+                .map(|r| r.vcov)
+                .ok_or_else(|| missing(&lme4_path, &format!("{group} variance")))
+        };
+        Ok(ReferenceEstimate {
+            sigma2: variance("Residual")?,
+            sigma_b2: variance("Country")?,
+            beta: fit.fixed.iter().map(|f| f.estimate).collect(),
+            std_errors: fit.fixed.iter().map(|f| f.std_error).collect(),
+            objective: fit.objective,
+        })
     };
     Ok(References {
         article_published: article_fit(2)?,
         article_corrected: article_fit(1)?,
-        lme4_ml: ReferenceEstimate {
-            sigma2: variance("Residual")?,
-            sigma_b2: variance("Country")?,
-            beta: ml.fixed.iter().map(|f| f.estimate).collect(),
-            objective: ml.objective,
-        },
+        lme4_ml: lme4_fit("ML")?,
+        lme4_reml: lme4_fit("REML")?,
         lme4_source: lme4.source,
     })
 }
@@ -311,20 +473,242 @@ pub fn max_relative_difference(estimate: &ArticleEstimate, reference: &Reference
         .fold(0.0, f64::max)
 }
 
-/// Fits the gasoline model with both objectives.
-pub fn fit_article_variants(panel: &GasolinePanel) -> Result<[ArticleFit; 2], ArticleError> {
+/// The article's dense problem for the gasoline panel.
+pub fn gasoline_dense(panel: &GasolinePanel) -> Result<DenseRandomIntercept, ArticleError> {
     let x: Vec<Vec<f64>> = panel.fixed_design().iter().map(|r| r.to_vec()).collect();
-    let model = DenseRandomIntercept::new(
+    DenseRandomIntercept::new(
         &x,
         &panel.country_index,
         panel.countries.len(),
         &panel.lcarpcap,
-    )?;
+    )
+}
+
+/// Fits the gasoline model with both objectives.
+pub fn fit_article_variants(panel: &GasolinePanel) -> Result<[ArticleFit; 2], ArticleError> {
+    let model = gasoline_dense(panel)?;
     let options = NelderMeadOptions::default();
     Ok([
         model.fit(LogDetWeight::AsPublished, options)?,
         model.fit(LogDetWeight::Corrected, options)?,
     ])
+}
+
+/// The gasoline model's matrices for the sparse engine, from the lme4 formula.
+pub fn gasoline_matrices(panel: &GasolinePanel) -> Result<ModelMatrices, ResultsError> {
+    let formula = Formula::parse(GASOLINE_FORMULA)?;
+    Ok(ModelMatrices::build(&formula, &panel.to_table())?)
+}
+
+fn engine_estimate(fit: &FitResult) -> EngineEstimate {
+    let effects = &fit.random_effects[0];
+    EngineEstimate {
+        criterion: match fit.criterion {
+            Criterion::Ml => "ML",
+            Criterion::Reml => "REML",
+        }
+        .to_owned(),
+        sigma2: fit.sigma.powi(2),
+        sigma_b2: fit.variance_components[0].variances[0],
+        theta: fit.theta[0],
+        beta: fit
+            .fixed
+            .iter()
+            .map(|f| Coefficient {
+                name: f.name.clone(),
+                estimate: f.estimate,
+            })
+            .collect(),
+        std_errors: fit.std_errors(),
+        objective: fit.objective,
+        evaluations: fit.evaluations,
+        converged: fit.converged,
+        singular: fit.singular,
+        country_effects: effects
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(l, country)| CountryEffect {
+                country: country.clone(),
+                mode: effects.mode(l, 0),
+                conditional_sd: effects.sd(l, 0),
+            })
+            .collect(),
+        summary: fit.summary(GASOLINE_FORMULA).to_string(),
+    }
+}
+
+/// Fits the gasoline model with the sparse engine by ML and REML.
+pub fn fit_engine(matrices: &ModelMatrices) -> Result<[FitResult; 2], ModelError> {
+    let mut model = LinearMixedModel::new(matrices)?;
+    let options = FitOptions::default();
+    Ok([
+        model.fit(Criterion::Ml, &options)?,
+        model.fit(Criterion::Reml, &options)?,
+    ])
+}
+
+/// Nonzeros of the lower Cholesky factor of the penalised system of a model with one scalar
+/// random-effects term, at relative standard deviation `theta`, in the order (u, β).
+pub fn factor_pattern(matrices: &ModelMatrices, theta: f64) -> (usize, Vec<(usize, usize)>) {
+    let term = &matrices.terms[0];
+    let (n, q, p) = (matrices.nobs(), term.nlevels(), matrices.x.ncols());
+    let d = faer::Mat::from_fn(n, q + p, |i, j| {
+        if j < q {
+            if term.refs[i] as usize == j {
+                theta * term.z[i]
+            } else {
+                0.0
+            }
+        } else {
+            matrices.x[(i, j - q)]
+        }
+    });
+    let mut a = d.transpose() * &d;
+    for j in 0..q {
+        a[(j, j)] += 1.0;
+    }
+    let pattern = match a.llt(faer::Side::Lower) {
+        Ok(llt) => {
+            let l = llt.L();
+            let scale = (0..q + p).map(|j| l[(j, j)].abs()).fold(0.0, f64::max);
+            (0..q + p)
+                .flat_map(|i| (0..=i).map(move |j| (i, j)))
+                .filter(|&(i, j)| l[(i, j)].abs() > 1e-12 * scale)
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
+    (q + p, pattern)
+}
+
+fn comparison(
+    article: &[ArticleEstimate],
+    engine: &[EngineEstimate],
+    refs: &References,
+) -> Comparison {
+    let (pubd, cor) = (&article[0], &article[1]);
+    let (ml, reml) = (&engine[0], &engine[1]);
+    let (lml, lreml) = (&refs.lme4_ml, &refs.lme4_reml);
+    let some = |v: f64| Some(Rounded(v));
+    let mut rows: Vec<(String, usize, Vec<Option<Rounded>>)> = vec![
+        (
+            "$\\sigma^2$".into(),
+            6,
+            vec![
+                some(pubd.sigma2),
+                some(cor.sigma2),
+                some(ml.sigma2),
+                some(lml.sigma2),
+                some(reml.sigma2),
+                some(lreml.sigma2),
+            ],
+        ),
+        (
+            "$\\sigma_b^2$".into(),
+            4,
+            vec![
+                some(pubd.sigma_b2),
+                some(cor.sigma_b2),
+                some(ml.sigma_b2),
+                some(lml.sigma_b2),
+                some(reml.sigma_b2),
+                some(lreml.sigma_b2),
+            ],
+        ),
+        (
+            "$\\sigma$".into(),
+            5,
+            vec![
+                some(pubd.sigma),
+                some(cor.sigma),
+                some(ml.sigma2.sqrt()),
+                some(lml.sigma2.sqrt()),
+                some(reml.sigma2.sqrt()),
+                some(lreml.sigma2.sqrt()),
+            ],
+        ),
+        (
+            "$\\sigma_b$".into(),
+            4,
+            vec![
+                some(pubd.sigma_b),
+                some(cor.sigma_b),
+                some(ml.sigma_b2.sqrt()),
+                some(lml.sigma_b2.sqrt()),
+                some(reml.sigma_b2.sqrt()),
+                some(lreml.sigma_b2.sqrt()),
+            ],
+        ),
+    ];
+    for (i, name) in FIXED_NAMES.iter().enumerate() {
+        rows.push((
+            format!("$\\beta$ `{name}`"),
+            5,
+            vec![
+                some(pubd.beta[i].estimate),
+                some(cor.beta[i].estimate),
+                some(ml.beta[i].estimate),
+                some(lml.beta[i]),
+                some(reml.beta[i].estimate),
+                some(lreml.beta[i]),
+            ],
+        ));
+        rows.push((
+            format!("std. error `{name}`"),
+            5,
+            vec![
+                None,
+                None,
+                some(ml.std_errors[i]),
+                some(lml.std_errors[i]),
+                some(reml.std_errors[i]),
+                some(lreml.std_errors[i]),
+            ],
+        ));
+    }
+    rows.push((
+        "$-2\\log L$ (ML) / REML criterion".into(),
+        3,
+        vec![
+            some(pubd.deviance),
+            some(cor.deviance),
+            some(ml.objective),
+            some(lml.objective),
+            some(reml.objective),
+            some(lreml.objective),
+        ],
+    ));
+    let rows: Vec<ComparisonRow> = rows
+        .into_iter()
+        .map(|(label, decimals, values)| {
+            let agreement = AGREEMENT_PAIRS
+                .iter()
+                .map(|&(a, b)| match (values[a], values[b]) {
+                    (Some(x), Some(y)) => Some(Difference::of(x.0, y.0)),
+                    _ => None,
+                })
+                .collect();
+            ComparisonRow {
+                label,
+                decimals,
+                values,
+                agreement,
+            }
+        })
+        .collect();
+    let min_digits = rows
+        .iter()
+        .flat_map(|r| r.agreement.iter().flatten())
+        .map(|d| d.digits)
+        .min()
+        .unwrap_or(0);
+    Comparison {
+        columns: COMPARISON_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+        agreement_columns: AGREEMENT_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+        rows,
+        min_digits,
+    }
 }
 
 /// Runs the article's simulation check with both objectives.
@@ -357,10 +741,19 @@ pub fn simulation_check(seed: u64) -> Result<SimulationCheck, ArticleError> {
 pub fn compute(
     panel: &GasolinePanel,
     data_file: &str,
+    data_bytes: &[u8],
     references: References,
 ) -> Result<Results, ResultsError> {
-    let fits = fit_article_variants(panel)?;
+    let dense = gasoline_dense(panel)?;
+    let options = NelderMeadOptions::default();
+    let fits = [
+        dense.fit(LogDetWeight::AsPublished, options)?,
+        dense.fit(LogDetWeight::Corrected, options)?,
+    ];
     let article: Vec<ArticleEstimate> = fits.iter().map(ArticleEstimate::from_fit).collect();
+    let matrices = gasoline_matrices(panel)?;
+    let engine_fits = fit_engine(&matrices)?;
+    let engine: Vec<EngineEstimate> = engine_fits.iter().map(engine_estimate).collect();
     let agreement = vec![
         Agreement {
             estimate: "as published".into(),
@@ -389,6 +782,25 @@ pub fn compute(
             max_relative_difference: max_relative_difference(&article[0], &references.lme4_ml),
         },
     ];
+    let comparison = comparison(&article, &engine, &references);
+    let audit = audit::run(&dense, &fits[0], &fits[1])?;
+    let study = study::run(
+        RandomInterceptDesign::ARTICLE,
+        STUDY_REPLICATES,
+        STUDY_FIRST_SEED,
+    )?;
+    let term = &matrices.terms[0];
+    let (factor_order, factor_pattern) = factor_pattern(&matrices, engine_fits[0].theta[0]);
+    let figures = FigureData {
+        z_pattern: term
+            .refs
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (i, l as usize))
+            .collect(),
+        factor_pattern,
+        factor_order,
+    };
     let years: Vec<i64> = panel.year.iter().map(|y| y.round() as i64).collect();
     Ok(Results {
         data: DataSummary {
@@ -400,10 +812,16 @@ pub fn compute(
             last_year: years.iter().copied().max().unwrap_or(0),
             country_names: panel.countries.clone(),
         },
-        formula: "LCarPCap ~ 1 + Time + LIncomeP + LRPMG + (1|Country)".into(),
+        formula: GASOLINE_FORMULA.into(),
         article,
+        engine,
         references,
         agreement,
+        comparison,
+        audit,
         simulation: simulation_check(SIMULATION_SEED)?,
+        study,
+        provenance: crate::provenance::provenance(data_file, data_bytes),
+        figures,
     })
 }

@@ -48,12 +48,18 @@ fn rendering_twice_gives_identical_bytes() {
     assert_eq!(
         names,
         [
+            "caterpillar.svg",
             "fig1.svg",
             "fig2.svg",
             "fig3.svg",
+            "profile.svg",
             "report.html",
             "report.md",
-            "results.json"
+            "results.json",
+            "sparsity-l.svg",
+            "sparsity-z.svg",
+            "study-sigma-b2.svg",
+            "study-sigma2.svg"
         ]
     );
 }

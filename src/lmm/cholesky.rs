@@ -78,6 +78,8 @@ pub struct BlockedCholesky {
     fixed_gram: Vec<f64>,
     /// `log|L|²` of the random-effects part, valid after a successful update.
     logdet_random: f64,
+    /// Block columns `tail..` were left unfactored by the last update (`m`: none).
+    tail: usize,
 }
 
 impl BlockedCholesky {
@@ -143,6 +145,7 @@ impl BlockedCholesky {
             par,
             tmp: vec![0.0; 2 * kmax * kmax],
             logdet_random: 0.0,
+            tail: m,
             lambda,
             layout,
             a,
@@ -207,17 +210,41 @@ impl BlockedCholesky {
 
     /// Refactors for `theta` (formula order, length checked by the caller).
     pub fn update(&mut self, theta: &[f64]) -> Result<(), NotPositiveDefinite> {
-        for (t, term) in self.a.terms.iter().enumerate() {
-            self.layout
-                .fill_lambda(term.formula_index, theta, &mut self.lambda[t]);
-        }
-        let mut logdet = self.update_first_column()?;
+        self.update_head(theta, self.a.terms.len())
+    }
+
+    /// Factors block columns `0..tail` only, for the θ of those terms, and leaves in the
+    /// dense blocks `(i, j)`, `tail ≤ j ≤ i ≤ m`, the Schur complement of the head in the
+    /// *unscaled* trailing system (λ = I for the trailing terms, no `+ I` on their diagonal).
+    /// Scaling that complement by the trailing Λ and adding `I` gives the trailing system for
+    /// any trailing θ — see [`super::profiled_tail`]. `tail == m` is the full factorisation;
+    /// `log|L|²` then covers every random block, otherwise the head blocks only.
+    pub fn update_head(&mut self, theta: &[f64], tail: usize) -> Result<(), NotPositiveDefinite> {
         let m = self.a.terms.len();
+        debug_assert!(1 <= tail && tail <= m);
+        for (t, term) in self.a.terms.iter().enumerate() {
+            if t < tail {
+                self.layout
+                    .fill_lambda(term.formula_index, theta, &mut self.lambda[t]);
+            } else {
+                let k = term.width;
+                for (i, v) in self.lambda[t].iter_mut().enumerate() {
+                    *v = if i % (k + 1) == 0 { 1.0 } else { 0.0 };
+                }
+            }
+        }
+        self.tail = tail;
+        let mut logdet = self.update_first_column()?;
         for j in 1..=m {
             logdet += self.update_column(j)?;
         }
         self.logdet_random = logdet;
         Ok(())
+    }
+
+    /// First block column of the profiled tail (`m` after a full update).
+    pub fn tail(&self) -> usize {
+        self.tail
     }
 
     /// Column 0: per-level factors, the sparse blocks below them and the `[X y]` row.
@@ -396,6 +423,10 @@ impl BlockedCholesky {
     fn update_column(&mut self, j: usize) -> Result<f64, NotPositiveDefinite> {
         let m = self.a.terms.len();
         let par = self.par;
+        // Columns of the profiled tail are downdated by the head only and left unfactored.
+        let head = j < self.tail || self.tail == m;
+        let downdate_to = j.min(self.tail);
+        let identity = if head { 1.0 } else { 0.0 };
 
         // Diagonal block.
         {
@@ -415,7 +446,7 @@ impl BlockedCholesky {
                     for c in 0..k {
                         for r in c..k {
                             d.data[base + r + (base + c) * n] =
-                                out[r + c * k] + if r == c { 1.0 } else { 0.0 };
+                                out[r + c * k] + if r == c { identity } else { 0.0 };
                         }
                     }
                 }
@@ -435,11 +466,11 @@ impl BlockedCholesky {
                     sub_abt(d, &self.fixed_first, &self.fixed_first, true, par);
                 }
             }
-            for h in 1..j {
+            for h in 1..downdate_to {
                 let ljh = &left[block_index(j, h)];
                 sub_abt(d, ljh, ljh, true, par);
             }
-            if !self.cholesky.factor(d) {
+            if head && !self.cholesky.factor(d) {
                 return Err(NotPositiveDefinite { block: j });
             }
         }
@@ -474,7 +505,7 @@ impl BlockedCholesky {
                     &self.first_column[j - 1],
                 );
             }
-            for h in 1..j {
+            for h in 1..downdate_to {
                 sub_abt(
                     b,
                     &left[block_index(i, h)],
@@ -483,6 +514,9 @@ impl BlockedCholesky {
                     par,
                 );
             }
+        }
+        if !head {
+            return Ok(0.0);
         }
         self.right_solve_column(j);
 
@@ -729,9 +763,12 @@ fn sparse_cross_sub(
             let (si, ei) = (pattern_i.col_ptr[c], pattern_i.col_ptr[c + 1]);
             let rows_i = &pattern_i.row_level[si..ei];
             let vals_i = &values_i[si..ei];
-            for e2 in pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1] {
-                let rj = pattern_j.row_level[e2] as usize;
-                let f = values_j[e2];
+            let range = pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1];
+            for (&rj, &f) in pattern_j.row_level[range.clone()]
+                .iter()
+                .zip(&values_j[range])
+            {
+                let rj = rj as usize;
                 let col = &mut d.data[rj * n..(rj + 1) * n];
                 for (&ri, &vi) in rows_i.iter().zip(vals_i) {
                     col[ri as usize] -= vi * f;
@@ -772,9 +809,12 @@ fn dense_sparse_sub(
     if kj == 1 && k0 == 1 {
         for c in 0..pattern_j.ncols() {
             let fcol = &f.data[c * n..(c + 1) * n];
-            for e in pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1] {
-                let rj = pattern_j.row_level[e] as usize;
-                let s = values_j[e];
+            let range = pattern_j.col_ptr[c]..pattern_j.col_ptr[c + 1];
+            for (&rj, &s) in pattern_j.row_level[range.clone()]
+                .iter()
+                .zip(&values_j[range])
+            {
+                let rj = rj as usize;
                 let dcol = &mut d.data[rj * n..(rj + 1) * n];
                 for (dv, &fv) in dcol.iter_mut().zip(fcol) {
                     *dv -= fv * s;

@@ -205,7 +205,9 @@ impl CrossProducts {
                             *o += if k == 1 {
                                 dot(&col[rows.clone()], &term.z[rows.clone()])
                             } else {
-                                rows.clone().map(|i| col[i] * term.z[i * k + c]).sum::<f64>()
+                                rows.clone()
+                                    .map(|i| col[i] * term.z[i * k + c])
+                                    .sum::<f64>()
                             };
                         }
                     }

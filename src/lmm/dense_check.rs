@@ -364,6 +364,38 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Factoring the head and scaling the Schur complement of the unscaled tail gives the
+    /// same objective as the full factorisation, for every split point.
+    #[test]
+    fn profiled_tail_objective_equals_full_objective(
+        seed in any::<u64>(),
+        kind in prop::sample::select(vec![0usize, 1, 3, 4, 5]),
+        reml in any::<bool>(),
+    ) {
+        let criterion = if reml { Criterion::Reml } else { Criterion::Ml };
+        let mm = random_design(seed, kind);
+        let layout = ThetaLayout::for_terms(&mm.terms);
+        let theta = random_theta(seed, &layout);
+        let want = dense_fit(&mm, &theta, criterion).objective;
+        let mut factor = BlockedCholesky::new(CrossProducts::new(&mm).unwrap(), layout.clone());
+        for tail in 1..mm.terms.len() {
+            let mut profiled = super::profiled_tail::ProfiledTail::new(&factor, &layout, tail);
+            factor.update_head(&theta, tail).unwrap();
+            profiled.load(&factor);
+            let got = profiled.objective(&theta, criterion);
+            let rel = (got - want).abs() / want.abs().max(1.0);
+            prop_assert!(rel < 1e-8, "tail {tail}: {got} vs dense {want}");
+        }
+        // A full update afterwards is unaffected by the partial one.
+        factor.update(&theta).unwrap();
+        let full = ProfiledDeviance::from_factor(&factor).objective(criterion);
+        prop_assert!((full - want).abs() / want.abs().max(1.0) < 1e-8);
+    }
+}
+
 /// A single-term design of width `k` (1, 2 or 3 columns: intercept, x, x²).
 fn single_term_design(seed: u64, k: usize) -> ModelMatrices {
     let mut mm = random_design(seed, 2);
@@ -418,8 +450,12 @@ proptest! {
 #[test]
 fn bfgs_and_bobyqa_agree_on_single_term_designs() {
     use super::{FitOptions, OptimizerChoice};
-    for seed in 0..12u64 {
-        for k in 1..3 {
+    let seeds: u64 = std::env::var("LMM_AGREE_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    for seed in 0..seeds {
+        for k in 1..4 {
             let mm = single_term_design(seed, k);
             for criterion in [Criterion::Ml, Criterion::Reml] {
                 let mut model = LinearMixedModel::new(&mm).unwrap();
@@ -438,9 +474,12 @@ fn bfgs_and_bobyqa_agree_on_single_term_designs() {
                 assert!(bfgs.converged, "{}", bfgs.message);
                 assert!(
                     bfgs.objective <= bobyqa.objective + 1e-7,
-                    "seed {seed} k {k} {criterion}: bfgs {} bobyqa {}",
+                    "seed {seed} k {k} {criterion}: bfgs {} {:?} ({}) bobyqa {} {:?}",
                     bfgs.objective,
-                    bobyqa.objective
+                    bfgs.theta,
+                    bfgs.message,
+                    bobyqa.objective,
+                    bobyqa.theta
                 );
             }
         }
@@ -469,4 +508,57 @@ fn fitted_theta_is_a_local_minimum_of_the_dense_objective() {
     for (b, d) in fit.beta().iter().zip(&beta) {
         assert!((b - d).abs() < 1e-8 * (1.0 + d.abs()));
     }
+}
+
+/// Pure-noise responses put the optimum on the boundary (θ = 0, a singular fit): the
+/// gradient search must land there, flag it, and agree with BOBYQA.
+#[test]
+fn singular_fits_reach_the_boundary() {
+    use super::{FitOptions, OptimizerChoice};
+    let mut singular = 0;
+    let seeds: u64 = std::env::var("LMM_SINGULAR_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    for seed in 0..seeds {
+        for k in 1..4 {
+            let mut mm = single_term_design(seed, k);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed + 1000);
+            for v in mm.y.iter_mut() {
+                *v = rng.random_range(-1.0..1.0);
+            }
+            for criterion in [Criterion::Ml, Criterion::Reml] {
+                let mut model = LinearMixedModel::new(&mm).unwrap();
+                let bfgs = model.fit(criterion, &FitOptions::default()).unwrap();
+                let bobyqa = model
+                    .fit(
+                        criterion,
+                        &FitOptions {
+                            optimizer: OptimizerChoice::Bobyqa,
+                            rho_end: 1e-8,
+                            ..FitOptions::default()
+                        },
+                    )
+                    .unwrap();
+                assert!(bfgs.converged, "{}", bfgs.message);
+                assert!(
+                    bfgs.objective <= bobyqa.objective + 1e-7,
+                    "seed {seed} k {k} {criterion}: bfgs {} {:?} bobyqa {} {:?}",
+                    bfgs.objective,
+                    bfgs.theta,
+                    bobyqa.objective,
+                    bobyqa.theta
+                );
+                let diag = model.theta_layout().diagonal_mask();
+                let zero = bfgs.theta.iter().zip(&diag).any(|(&t, &d)| d && t == 0.0);
+                assert_eq!(
+                    bfgs.singular,
+                    zero || bfgs.theta.iter().zip(&diag).any(|(&t, &d)| d && t < 1e-4)
+                );
+                singular += usize::from(bfgs.singular);
+            }
+        }
+    }
+    // Noise data should give plenty of boundary optima.
+    assert!(singular >= 10, "{singular}");
 }

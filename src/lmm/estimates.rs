@@ -6,7 +6,7 @@
 //! puts them back in formula order.
 
 use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{Accum, Mat, MatRef};
+use faer::{Accum, Mat};
 
 use super::cholesky::BlockedCholesky;
 use super::dense::DenseBlock;
@@ -191,6 +191,15 @@ pub fn conditional_covariances(factor: &BlockedCholesky, sigma2: f64) -> Vec<Vec
         Mat::<f64>::zeros(0, 0)
     };
 
+    let p_cols: Vec<&[f64]> = (0..q_rest)
+        .map(|c| {
+            p_rest
+                .col(c)
+                .try_as_col_major()
+                .map(|col| col.as_slice())
+                .unwrap_or(&[])
+        })
+        .collect();
     let mut out: Vec<Vec<f64>> = Vec::with_capacity(m);
     // First term.
     {
@@ -229,7 +238,7 @@ pub fn conditional_covariances(factor: &BlockedCholesky, sigma2: f64) -> Vec<Vec
                     }
                 }
             }
-            add_quadratic_form(p_rest.as_ref(), &w_rows, &w_vals, k0, cl);
+            add_quadratic_form(&p_cols, &w_rows, &w_vals, k0, cl);
         }
         out.push(scale_covariances(&cov, factor.lambda(0), k0, sigma2));
     }
@@ -250,16 +259,24 @@ pub fn conditional_covariances(factor: &BlockedCholesky, sigma2: f64) -> Vec<Vec
     out
 }
 
-/// `cl += W' P W` for a sparse W given by rows and k-vectors of values.
-fn add_quadratic_form(p: MatRef<'_, f64>, rows: &[usize], vals: &[f64], k: usize, cl: &mut [f64]) {
+/// `cl += W' P W` for a sparse W given by rows and k-vectors of values; `p_cols` are the
+/// columns of the symmetric `P`. Each unordered pair of rows is visited once.
+fn add_quadratic_form(p_cols: &[&[f64]], rows: &[usize], vals: &[f64], k: usize, cl: &mut [f64]) {
     for (x1, &r1) in rows.iter().enumerate() {
         let w1 = &vals[x1 * k..(x1 + 1) * k];
-        for (x2, &r2) in rows.iter().enumerate() {
-            let prc = p[(r1, r2)];
+        let col = p_cols[r1];
+        for (x2, &r2) in rows.iter().enumerate().take(x1 + 1) {
+            // Off-diagonal pairs stand for (x1, x2) and (x2, x1).
+            let prc = col[r2];
             let w2 = &vals[x2 * k..(x2 + 1) * k];
             for a in 0..k {
                 for b in 0..k {
-                    cl[a + b * k] += w1[a] * prc * w2[b];
+                    let v = if x1 == x2 {
+                        w1[a] * prc * w2[b]
+                    } else {
+                        prc * (w1[a] * w2[b] + w2[a] * w1[b])
+                    };
+                    cl[a + b * k] += v;
                 }
             }
         }

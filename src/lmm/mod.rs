@@ -30,6 +30,7 @@ pub mod json;
 pub mod model;
 pub mod normal;
 pub mod optimizer;
+pub mod profiled_tail;
 pub mod quasi_newton;
 pub mod result;
 pub mod summary;

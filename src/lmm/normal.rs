@@ -5,6 +5,9 @@
 //! and — unlike `1 − erf(x)` — keeping full relative accuracy in the far tail, which is what
 //! tiny p-values need. Three intervals: |x| ≤ 0.46875 (erf series), ≤ 4 and > 4 (erfc).
 
+// The coefficients are quoted digit for digit as Cody published them.
+#![allow(clippy::excessive_precision)]
+
 const A: [f64; 5] = [
     3.161_123_743_870_565_6e0,
     1.138_641_541_510_501_6e2,

@@ -11,7 +11,9 @@
 //! The profiled objective is even in each scalar term's θ, so its derivative vanishes on the
 //! boundary θ = 0 whether or not 0 is a minimum. A boundary point is therefore accepted only
 //! after probing a small step into the interior; if that step is lower, the search restarts
-//! from there.
+//! from there. For vector terms a zero diagonal `λ_jj` makes the sign of the rest of column
+//! `j` arbitrary (`λλ'` is unchanged by negating a column), so the probe also tries the
+//! column with its off-diagonal entries negated: the descent may lie on the other side.
 
 /// What the projected BFGS search found.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,17 +45,21 @@ impl Default for BfgsSettings {
     fn default() -> Self {
         Self {
             max_evaluations: 10_000,
-            gtol: 1e-10,
+            gtol: 1e-11,
             boundary_probe: 1e-3,
         }
     }
 }
 
 /// Minimises `fg` (which returns f and writes the gradient) from `x0` subject to `x ≥ lower`.
+///
+/// `partners[i]` lists the variables negated together with a boundary probe of variable `i`
+/// (the rest of λ's column for a diagonal element; empty otherwise).
 pub fn minimize_projected_bfgs<F: FnMut(&[f64], &mut [f64]) -> f64>(
     mut fg: F,
     x0: &[f64],
     lower: &[f64],
+    partners: &[Vec<usize>],
     settings: &BfgsSettings,
 ) -> BfgsOutcome {
     let n = x0.len();
@@ -228,12 +234,27 @@ pub fn minimize_projected_bfgs<F: FnMut(&[f64], &mut [f64]) -> f64>(
         }
         if converged {
             // Boundary probe: the objective is flat to first order at θ = 0 for scalar terms.
-            if restarts < 3 && evaluations + n <= settings.max_evaluations {
+            // Probing only near the bound costs nothing for interior optima.
+            if restarts < 3 && evaluations + 2 * n <= settings.max_evaluations {
                 let mut improved = false;
                 for i in 0..n {
-                    if lower[i].is_finite() && x[i] <= lower[i] {
+                    // On or within a probe step of the bound: the objective's symmetry makes
+                    // such points stationary even where they are saddles.
+                    if !(lower[i].is_finite() && x[i] < lower[i] + settings.boundary_probe) {
+                        continue;
+                    }
+                    let flips = partners.get(i).map_or(&[][..], Vec::as_slice);
+                    let signs: &[f64] = if flips.iter().any(|&j| x[j] != 0.0) {
+                        &[1.0, -1.0]
+                    } else {
+                        &[1.0]
+                    };
+                    for &sign in signs {
                         xn.copy_from_slice(&x);
                         xn[i] = lower[i] + settings.boundary_probe;
+                        for &j in flips {
+                            xn[j] *= sign;
+                        }
                         let fp = fg(&xn, &mut gn);
                         evaluations += 1;
                         if fp < f {

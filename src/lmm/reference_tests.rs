@@ -107,8 +107,8 @@ fn sleepstudy_ml_matches_lme4() {
     check_objective(&fit, 1751.9393444632);
     close(fit.loglik, -875.969672231599, 1e-9, "loglik");
     let theta = [0.929225387595172, 0.0181656841314699, 0.222645424073262];
-    for i in 0..3 {
-        close(fit.theta[i], theta[i], 1e-5, "theta");
+    for (got, want) in fit.theta.iter().zip(theta) {
+        close(*got, want, 1e-5, "theta");
     }
     close(fit.sigma, 25.5918158320228, 1e-6, "sigma");
     close(fit.fixed[0].estimate, 251.405104848484, 1e-7, "beta0");
@@ -143,8 +143,8 @@ fn sleepstudy_reml_matches_lme4() {
     let fit = fit(&sleepstudy(false), Criterion::Reml);
     check_objective(&fit, 1743.62827195849);
     let theta = [0.966732791471446, 0.0151690598803683, 0.230909598085307];
-    for i in 0..3 {
-        close(fit.theta[i], theta[i], 1e-5, "theta");
+    for (got, want) in fit.theta.iter().zip(theta) {
+        close(*got, want, 1e-5, "theta");
     }
     close(fit.sigma, 25.5918158926241, 1e-6, "sigma");
     close(fit.fixed[0].estimate, 251.405104848486, 1e-7, "beta0");
@@ -283,4 +283,48 @@ fn conditional_modes_have_level_names_and_positive_sds() {
     // Modes of a random intercept sum to (about) zero when X contains an intercept.
     let sum: f64 = (0..18).map(|l| re.mode(l, 0)).sum();
     assert!(sum.abs() < 1e-6, "{sum}");
+}
+
+/// The derivative-free path (BOBYQA, what lme4 uses) reaches lme4's optimum too.
+#[test]
+fn bobyqa_also_matches_lme4() {
+    let options = FitOptions {
+        optimizer: super::OptimizerChoice::Bobyqa,
+        ..FitOptions::default()
+    };
+    let cases = [
+        (
+            gasoline(),
+            Criterion::Ml,
+            -115.045957587785,
+            vec![7.49361955722811],
+        ),
+        (
+            gasoline(),
+            Criterion::Reml,
+            -97.7224093751425,
+            vec![7.71280476360759],
+        ),
+        (
+            sleepstudy(false),
+            Criterion::Ml,
+            1751.9393444632,
+            vec![0.929225387595172, 0.0181656841314699, 0.222645424073262],
+        ),
+        (
+            sleepstudy(false),
+            Criterion::Reml,
+            1743.62827195849,
+            vec![0.966732791471446, 0.0151690598803683, 0.230909598085307],
+        ),
+    ];
+    for (mm, criterion, objective, theta) in cases {
+        let mut model = LinearMixedModel::new(&mm).unwrap();
+        let fit = model.fit(criterion, &options).unwrap();
+        assert!(fit.message.starts_with("BOBYQA"), "{}", fit.message);
+        check_objective(&fit, objective);
+        for (got, want) in fit.theta.iter().zip(&theta) {
+            close(*got, *want, 1e-4, "theta");
+        }
+    }
 }

@@ -80,6 +80,23 @@ impl ThetaLayout {
         mask
     }
 
+    /// Per θ element: for a diagonal element of λ, the θ positions of the entries below it in
+    /// the same column (negating them together leaves λλ' unchanged when the diagonal is 0);
+    /// empty for off-diagonal elements.
+    pub fn column_partners(&self) -> Vec<Vec<usize>> {
+        let mut partners = Vec::with_capacity(self.len);
+        let mut offset = 0;
+        for &k in &self.widths {
+            for j in 0..k {
+                // Column j occupies positions offset..offset + (k - j): diagonal first.
+                partners.push((offset + 1..offset + (k - j)).collect());
+                partners.extend((j + 1..k).map(|_| Vec::new()));
+                offset += k - j;
+            }
+        }
+        partners
+    }
+
     /// lme4's lower bounds: 0 on diagonal elements, −∞ elsewhere.
     pub fn lower_bounds(&self) -> Vec<f64> {
         self.diagonal_mask()
@@ -159,6 +176,16 @@ mod tests {
         let lower = layout.lower_bounds();
         assert_eq!(lower[0], 0.0);
         assert_eq!(lower[1], f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn column_partners_are_the_entries_below_each_diagonal() {
+        let layout = ThetaLayout::new(&[3, 1]);
+        // θ = [l00, l10, l20, l11, l21, l22, m00]
+        assert_eq!(
+            layout.column_partners(),
+            vec![vec![1, 2], vec![], vec![], vec![4], vec![], vec![], vec![]]
+        );
     }
 
     #[test]

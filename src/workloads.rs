@@ -6,7 +6,8 @@
 //!   `y ~ 1 + service + (1|s) + (1|d) + (1|dept)`. Crossed, unbalanced and skewed: students
 //!   rate 24.7 lectures on average (log-normal counts), mostly in a home department, and
 //!   lecture popularity is log-normal.
-//! * [`random_slopes`]: a large random-slopes design for `y ~ 1 + x + (1 + x|g)`.
+//! * [`random_slopes`]: a large random-slopes design for `y ~ 1 + x + (1 + x|g)` (by default
+//!   [`RANDOM_SLOPES_ROWS`] rows in [`RANDOM_SLOPES_GROUPS`] groups).
 
 use std::io::{self, Write};
 
@@ -24,6 +25,11 @@ pub const INSTEVAL_STUDENTS: usize = 2_972;
 pub const INSTEVAL_LECTURES: usize = 1_128;
 /// Number of departments (`dept`).
 pub const INSTEVAL_DEPARTMENTS: usize = 14;
+
+/// Default number of rows of [`random_slopes`].
+pub const RANDOM_SLOPES_ROWS: usize = 1_000_000;
+/// Default number of groups of [`random_slopes`].
+pub const RANDOM_SLOPES_GROUPS: usize = 10_000;
 
 /// Formula for [`insteval_like`].
 pub const INSTEVAL_FORMULA: &str = "y ~ 1 + service + (1|s) + (1|d) + (1|dept)";

@@ -69,8 +69,12 @@ pub struct BlockedCholesky {
     /// Scratch for the right-solves of a block column: the transposed blocks below a large
     /// diagonal block, stacked (`size(j) × Σ size(i)`, column-major).
     solve_scratch: Vec<f64>,
-    /// Per level of the first term: cursor into its entries for the panelled downdate.
+    /// Per level of the first term, twice (one set per thread): cursor into its entries for
+    /// the panelled downdate.
     cursor: Vec<usize>,
+    /// Per sparse column-0 block: the destination column splitting its downdate between two
+    /// threads (0: one thread).
+    syrk_split: Vec<usize>,
     /// Whether the `[X y]` block's downdate by column 0 is accumulated level by level during
     /// the column-0 update (small p) rather than by a separate product afterwards.
     fuse_fixed_gram: bool,
@@ -131,7 +135,19 @@ impl BlockedCholesky {
             solve_scratch: vec![0.0; solve_len],
             fuse_fixed_gram: p1 < FAER_MIN_DIM / 2,
             fixed_gram: vec![0.0; p1 * p1],
-            cursor: vec![0; a.terms[0].nlevels],
+            cursor: vec![0; 2 * a.terms[0].nlevels],
+            syrk_split: a
+                .first_column
+                .iter()
+                .enumerate()
+                .map(|(t, pattern)| {
+                    if par == Par::Seq {
+                        0
+                    } else {
+                        syrk_split_point(pattern, a.terms[t + 1].nranef())
+                    }
+                })
+                .collect(),
             first_diagonal: vec![0.0; a.diagonal[0].len()],
             first_inverse_diagonal: vec![0.0; a.terms[0].nranef()],
             first_column: a
@@ -455,6 +471,7 @@ impl BlockedCholesky {
                     &self.a.first_column[j - 1],
                     &self.first_column[j - 1],
                     &mut self.cursor,
+                    self.syrk_split[j - 1],
                 );
             } else {
                 d.data.copy_from_slice(&self.a.fixed);
@@ -588,9 +605,80 @@ impl BlockedCholesky {
     }
 }
 
+/// Scalar sparse downdates with fewer updates than this run on one thread: a thread spawn
+/// (~30 µs) must be small against the work (~1.3 ns per update).
+const PARALLEL_SYRK_MIN_UPDATES: usize = 400_000;
+
 /// Destination footprint of one panel of the scalar sparse downdate: small enough to stay
 /// in a core's L2 cache while every column of the first term scatters into it.
 const PANEL_BYTES: usize = 1 << 20;
+
+/// The scalar downdate for destination columns `j_lo..j_hi` of `d`, which `cols` holds
+/// (column `j` at `(j - j_lo) * n`), panel by panel; `cursor` needs one slot per column of
+/// the first term.
+fn scalar_syrk_panels(
+    cols: &mut [f64],
+    n: usize,
+    j_lo: usize,
+    j_hi: usize,
+    pattern: &SparseBlockColumn,
+    values: &[f64],
+    cursor: &mut [usize],
+) {
+    let rows = &pattern.row_level;
+    for (c, cur) in cursor.iter_mut().enumerate() {
+        let (s, e) = (pattern.col_ptr[c], pattern.col_ptr[c + 1]);
+        *cur = s + rows[s..e].partition_point(|&r| (r as usize) < j_lo);
+    }
+    let width = (PANEL_BYTES / (8 * n.max(1))).max(16);
+    let mut j0 = j_lo;
+    while j0 < j_hi {
+        let j1 = (j0 + width).min(j_hi);
+        for (c, cur) in cursor.iter_mut().enumerate() {
+            let end = pattern.col_ptr[c + 1];
+            let mut e2 = *cur;
+            while e2 < end && (rows[e2] as usize) < j1 {
+                let rj = rows[e2] as usize - j_lo;
+                let f = values[e2];
+                let col = &mut cols[rj * n..(rj + 1) * n];
+                for (&ri, &vi) in rows[e2..end].iter().zip(&values[e2..end]) {
+                    col[ri as usize] -= vi * f;
+                }
+                e2 += 1;
+            }
+            *cur = e2;
+        }
+        j0 = j1;
+    }
+}
+
+/// Where to split the scalar downdate of a sparse column-0 block between two threads: the
+/// destination column that halves the work (0: not worth a thread, below
+/// [`PARALLEL_SYRK_MIN_UPDATES`] updates).
+fn syrk_split_point(pattern: &SparseBlockColumn, n: usize) -> usize {
+    if pattern.row_width != 1 || pattern.col_width != 1 {
+        return 0;
+    }
+    let mut work = vec![0usize; n];
+    for c in 0..pattern.ncols() {
+        let (s, e) = (pattern.col_ptr[c], pattern.col_ptr[c + 1]);
+        for x in s..e {
+            work[pattern.row_level[x] as usize] += e - x;
+        }
+    }
+    let total: usize = work.iter().sum();
+    if total < PARALLEL_SYRK_MIN_UPDATES {
+        return 0;
+    }
+    let mut acc = 0;
+    for (j, w) in work.iter().enumerate() {
+        acc += w;
+        if 2 * acc >= total {
+            return j + 1;
+        }
+    }
+    0
+}
 
 /// `gram += v v'` on the lower triangle (column-major `n × n`).
 #[inline]
@@ -690,34 +778,23 @@ fn sparse_syrk_lower(
     pattern: &SparseBlockColumn,
     values: &[f64],
     cursor: &mut [usize],
+    split: usize,
 ) {
     let n = d.rows;
     let kr = pattern.row_width;
     let k0 = pattern.col_width;
     let blen = pattern.block_len();
     if kr == 1 && k0 == 1 {
-        let ncols = pattern.ncols();
-        cursor[..ncols].copy_from_slice(&pattern.col_ptr[..ncols]);
-        let width = (PANEL_BYTES / (8 * n.max(1))).max(16);
-        let mut j0 = 0;
-        while j0 < n {
-            let j1 = (j0 + width).min(n);
-            for (c, cur) in cursor[..ncols].iter_mut().enumerate() {
-                let end = pattern.col_ptr[c + 1];
-                let rows = &pattern.row_level[..end];
-                let mut e2 = *cur;
-                while e2 < end && (rows[e2] as usize) < j1 {
-                    let rj = rows[e2] as usize;
-                    let f = values[e2];
-                    let col = &mut d.data[rj * n..(rj + 1) * n];
-                    for (&ri, &vi) in rows[e2..].iter().zip(&values[e2..end]) {
-                        col[ri as usize] -= vi * f;
-                    }
-                    e2 += 1;
-                }
-                *cur = e2;
-            }
-            j0 = j1;
+        let (cursor, cursor_hi) = cursor.split_at_mut(pattern.ncols());
+        if split == 0 || split >= n {
+            scalar_syrk_panels(&mut d.data, n, 0, n, pattern, values, cursor);
+        } else {
+            // Two threads on disjoint column ranges of `d`, balanced by work.
+            let (lo, hi) = d.data.split_at_mut(split * n);
+            std::thread::scope(|scope| {
+                scope.spawn(|| scalar_syrk_panels(hi, n, split, n, pattern, values, cursor_hi));
+                scalar_syrk_panels(lo, n, 0, split, pattern, values, cursor);
+            });
         }
         return;
     }
@@ -838,5 +915,70 @@ fn dense_sparse_sub(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// A random scalar block-sparse column block: `ncols` columns over `n` row levels.
+    fn random_pattern(n: usize, ncols: usize, seed: u64) -> (SparseBlockColumn, Vec<f64>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut col_ptr = vec![0];
+        let mut row_level = Vec::new();
+        for _ in 0..ncols {
+            let mut rows: Vec<u32> = (0..rng.random_range(1..12))
+                .map(|_| rng.random_range(0..n as u32))
+                .collect();
+            rows.sort_unstable();
+            rows.dedup();
+            row_level.extend(rows);
+            col_ptr.push(row_level.len());
+        }
+        let values = (0..row_level.len())
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        let pattern = SparseBlockColumn {
+            row_width: 1,
+            col_width: 1,
+            col_ptr,
+            values: vec![0.0; row_level.len()],
+            row_level,
+        };
+        (pattern, values)
+    }
+
+    #[test]
+    fn threaded_scalar_downdate_equals_the_sequential_one() {
+        let (n, ncols) = (300, 500);
+        let (pattern, values) = random_pattern(n, ncols, 5);
+        let mut cursor = vec![0; 2 * ncols];
+        let mut one = DenseBlock::zeros(n, n);
+        sparse_syrk_lower(&mut one, &pattern, &values, &mut cursor, 0);
+        for split in [1, 97, 150, n - 1] {
+            let mut two = DenseBlock::zeros(n, n);
+            sparse_syrk_lower(&mut two, &pattern, &values, &mut cursor, split);
+            assert_eq!(one, two, "split {split}");
+        }
+        // And both equal the dense lower triangle of −S S'.
+        for c in 0..ncols {
+            let range = pattern.col_ptr[c]..pattern.col_ptr[c + 1];
+            for a in range.clone() {
+                for b in range.clone() {
+                    let (ra, rb) = (pattern.row_level[a] as usize, pattern.row_level[b] as usize);
+                    if ra >= rb {
+                        one.data[ra + rb * n] += values[a] * values[b];
+                    }
+                }
+            }
+        }
+        assert!(one.data.iter().all(|v| v.abs() < 1e-12));
+        assert!(
+            syrk_split_point(&pattern, n) == 0,
+            "small work stays on one thread"
+        );
     }
 }

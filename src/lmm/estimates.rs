@@ -166,18 +166,15 @@ pub fn conditional_covariances(factor: &BlockedCholesky, sigma2: f64) -> Vec<Vec
                     .copy_from(b.as_ref());
             }
         }
-        // Only the lower triangle of the diagonal blocks is the factor.
-        for c in 0..q_rest {
-            for r in 0..c {
-                t[(r, c)] = 0.0;
-            }
-        }
+        // The upper triangles of the diagonal blocks hold garbage; the triangular kernels
+        // below read the lower triangle only.
         let mut tinv = Mat::<f64>::zeros(q_rest, q_rest);
         faer::linalg::triangular_inverse::invert_lower_triangular(tinv.as_mut(), t.as_ref(), par);
+        // P is symmetric: its upper triangle (row ≤ column) is all that is read below.
         let mut p = Mat::<f64>::zeros(q_rest, q_rest);
         faer::linalg::matmul::triangular::matmul(
             p.as_mut(),
-            BlockStructure::Rectangular,
+            BlockStructure::TriangularUpper,
             Accum::Replace,
             tinv.as_ref().transpose(),
             BlockStructure::TriangularUpper,
@@ -250,7 +247,8 @@ pub fn conditional_covariances(factor: &BlockedCholesky, sigma2: f64) -> Vec<Vec
             let base = offsets[j] + l * k;
             for a in 0..k {
                 for b in 0..k {
-                    cl[a + b * k] = p_rest[(base + a, base + b)];
+                    let (r, c) = (base + a.min(b), base + a.max(b));
+                    cl[a + b * k] = p_rest[(r, c)];
                 }
             }
         }
@@ -259,9 +257,24 @@ pub fn conditional_covariances(factor: &BlockedCholesky, sigma2: f64) -> Vec<Vec
     out
 }
 
-/// `cl += W' P W` for a sparse W given by rows and k-vectors of values; `p_cols` are the
-/// columns of the symmetric `P`. Each unordered pair of rows is visited once.
+/// `cl += W' P W` for a sparse W given by ascending rows and k-vectors of values; `p_cols`
+/// are the columns of the symmetric `P`, of which only the upper triangle is read. Each
+/// unordered pair of rows is visited once.
 fn add_quadratic_form(p_cols: &[&[f64]], rows: &[usize], vals: &[f64], k: usize, cl: &mut [f64]) {
+    if k == 1 {
+        // w'Pw = Σ_x1 w_x1 (P_x1x1 w_x1 + 2 Σ_{x2<x1} P_x1x2 w_x2).
+        let mut total = 0.0;
+        for (x1, (&r1, &w1)) in rows.iter().zip(vals).enumerate() {
+            let col = p_cols[r1];
+            let mut s = 0.0;
+            for (&r2, &w2) in rows[..x1].iter().zip(&vals[..x1]) {
+                s += col[r2] * w2;
+            }
+            total += w1 * (2.0 * s + col[r1] * w1);
+        }
+        cl[0] += total;
+        return;
+    }
     for (x1, &r1) in rows.iter().enumerate() {
         let w1 = &vals[x1 * k..(x1 + 1) * k];
         let col = p_cols[r1];

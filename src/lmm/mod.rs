@@ -12,13 +12,29 @@
 //!   a blocked Cholesky factorisation ([`cholesky`]), whose cost depends on the number of random
 //!   effects but not on the number of observations;
 //! * the profiled deviance or REML criterion ([`deviance`]) is read off the factor, and a
-//!   derivative-free bound-constrained optimiser ([`optimizer`], BOBYQA) minimises it over `θ`;
+//!   bound-constrained optimiser minimises it over `θ` ([`optimizer`] explains the choice,
+//!   with measurements): BOBYQA in general (as lme4 and MixedModels.jl); a projected BFGS
+//!   ([`quasi_newton`]) with the exact gradient ([`gradient`]) for single-term models; BOBYQA
+//!   over the leading terms with small trailing terms profiled out ([`profiled_tail`]) for
+//!   crossed models with one large dense block;
 //! * at the optimum, [`estimates`] recovers `β̂`, its covariance, `σ̂`, the conditional modes and
 //!   conditional variances of the random effects, and [`result`] packages them with lme4's
 //!   conventions; [`summary`] prints a MixedModels.jl-style summary and [`json`] serialises
 //!   the fit.
 //!
+//! Small dense kernels live in [`dense`], the θ layout in [`theta`], the normal tail
+//! probabilities in [`normal`].
+//!
 //! Public entry point: [`LinearMixedModel`].
+//!
+//! ```ignore
+//! # fn demo(mm: &lmm_report::design::ModelMatrices) -> Result<(), lmm_report::lmm::ModelError> {
+//! use lmm_report::lmm::{Criterion, FitOptions, LinearMixedModel};
+//! let mut model = LinearMixedModel::new(mm)?;
+//! let fit = model.fit(Criterion::Reml, &FitOptions::default())?;
+//! println!("{}", fit.summary("y ~ 1 + x + (1 + x|g)"));
+//! # Ok(()) }
+//! ```
 
 pub mod cholesky;
 pub mod crossprod;

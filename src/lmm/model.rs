@@ -41,7 +41,8 @@ fn check_fixed_effects(cp: &CrossProducts, names: &[String]) -> Result<(), Model
         for c in 0..j {
             d -= l[j + c * p1] * l[j + c * p1];
         }
-        if !(d > 1e-12 * original) {
+        // NaN pivots fail too.
+        if d.is_nan() || d <= 1e-12 * original {
             return Err(ModelError::NotPositiveDefinite(if j < cp.p {
                 format!(
                     "fixed-effects column {} is (numerically) a linear combination of the \
@@ -86,7 +87,9 @@ pub struct LinearMixedModel {
     labels: Vec<TermLabels>,
     nobs: usize,
     /// θ the factor currently holds (None before the first update or after a failure).
-    factored_at: Option<Vec<f64>>,
+    factored_at: Vec<f64>,
+    /// Whether the factor holds a full factorisation at `factored_at`.
+    factored: bool,
 }
 
 impl LinearMixedModel {
@@ -96,6 +99,7 @@ impl LinearMixedModel {
         let cross_products = CrossProducts::new(mm)?;
         check_fixed_effects(&cross_products, &mm.fixed_names)?;
         let layout = ThetaLayout::for_terms(&mm.terms);
+        let layout_len = layout.len();
         Ok(Self {
             factor: BlockedCholesky::new(cross_products, layout.clone()),
             layout,
@@ -113,7 +117,8 @@ impl LinearMixedModel {
                 })
                 .collect(),
             nobs: mm.nobs(),
-            factored_at: None,
+            factored_at: vec![f64::NAN; layout_len],
+            factored: false,
         })
     }
 
@@ -161,10 +166,10 @@ impl LinearMixedModel {
                 expected: self.layout.len(),
             });
         }
-        if self.factored_at.as_deref() == Some(theta) {
+        if self.factored && self.factored_at == theta {
             return Ok(());
         }
-        self.factored_at = None;
+        self.factored = false;
         let m = self.factor.terms().len();
         if theta.iter().any(|v| !v.is_finite()) {
             return Err(ModelError::NonFinite("theta".to_string()));
@@ -183,7 +188,8 @@ impl LinearMixedModel {
                 "the penalised residual sum of squares is zero: y is fitted exactly".to_string(),
             ));
         }
-        self.factored_at = Some(theta.to_vec());
+        self.factored_at.copy_from_slice(theta);
+        self.factored = true;
         Ok(())
     }
 
@@ -427,7 +433,7 @@ impl LinearMixedModel {
         let mut best = (f64::INFINITY, start.to_vec());
         let mut full = start.to_vec();
         let factor = &mut self.factor;
-        self.factored_at = None;
+        self.factored = false;
         let outer = minimize_bobyqa(
             |head| {
                 for (&i, &v) in head_idx.iter().zip(head) {

@@ -133,7 +133,9 @@ pub struct FitResult {
     pub converged: bool,
     /// lme4's `isSingular`: some diagonal θ element below 1e-4.
     pub singular: bool,
-    /// Objective evaluations used by the optimiser.
+    /// Objective evaluations used by the optimiser (each one factorisation of the full
+    /// system; with profiled trailing terms, evaluations of the outer problem — the cheap
+    /// inner evaluations on the small trailing system are counted in `message`).
     pub evaluations: usize,
     /// Why the optimiser stopped.
     pub message: String,

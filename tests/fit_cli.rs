@@ -1,0 +1,312 @@
+//! `lmm-report fit` end to end: recorded lme4 fits reproduced through the CLI, the JSON schema,
+//! and every kind of bad input failing with a clear message and exit code 2.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lmm-report");
+
+fn fit(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("fit")
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn temp_csv(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lmm-report-fit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const SLEEP: &str = "Reaction ~ 1 + Days + (1 + Days|Subject)";
+
+fn assert_close(what: &str, got: f64, want: f64, rel: f64) {
+    assert!(
+        ((got - want) / want).abs() <= rel,
+        "{what}: {got} vs {want}"
+    );
+}
+
+#[test]
+fn sleepstudy_ml_and_reml_match_lme4() {
+    for (reml, objective, theta, sigma) in [
+        (
+            false,
+            1751.9393444632,
+            [0.929225387595172, 0.0181656841314699, 0.222645424073262],
+            25.5918158320228,
+        ),
+        (
+            true,
+            1743.62827195849,
+            [0.966732791471446, 0.0151690598803683, 0.230909598085307],
+            25.5918158926241,
+        ),
+    ] {
+        let mut args = vec![
+            "--data",
+            "data/sleepstudy.csv",
+            "--formula",
+            SLEEP,
+            "--json",
+        ];
+        if reml {
+            args.push("--reml");
+        }
+        let v = json(&fit(&args));
+        assert_eq!(v["criterion"], if reml { "REML" } else { "ML" });
+        assert_eq!(v["nobs"], 180);
+        assert!((v["objective"].as_f64().unwrap() - objective).abs() < 1e-6);
+        let got: Vec<f64> = v["theta"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_f64().unwrap())
+            .collect();
+        // θ₂₁ is small (0.018), so compare it absolutely at the scale of the others.
+        for (i, (g, w)) in got.iter().zip(theta).enumerate() {
+            assert!((g - w).abs() < 1e-5 * theta[0], "theta[{i}] {g} vs {w}");
+        }
+        assert_close("sigma", v["sigma"].as_f64().unwrap(), sigma, 1e-5);
+        assert_eq!(v["groups"][0]["name"], "Subject");
+        assert_eq!(v["groups"][0]["levels"], 18);
+        assert_eq!(v["converged"], true);
+        assert_eq!(v["singular"], false);
+    }
+}
+
+#[test]
+fn json_keys_follow_the_documented_schema() {
+    let out = fit(&[
+        "--data",
+        "data/sleepstudy.csv",
+        "--formula",
+        SLEEP,
+        "--json",
+    ]);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let keys = [
+        "\"formula\"",
+        "\"criterion\"",
+        "\"nobs\"",
+        "\"objective\"",
+        "\"loglik\"",
+        "\"aic\"",
+        "\"bic\"",
+        "\"sigma\"",
+        "\"theta\"",
+        "\"fixed\"",
+        "\"random\"",
+        "\"correlations\"",
+        "\"groups\"",
+        "\"converged\"",
+        "\"singular\"",
+        "\"evaluations\"",
+    ];
+    let positions: Vec<usize> = keys.iter().map(|k| text.find(k).expect(k)).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "key order");
+    let v = json(&out);
+    assert_eq!(v["fixed"][1]["name"], "Days");
+    assert_eq!(v["random"][1]["term"], "Days");
+    assert_eq!(v["correlations"][0]["term1"], "(Intercept)");
+    assert_close(
+        "correlation",
+        v["correlations"][0]["correlation"].as_f64().unwrap(),
+        0.0813199745870965,
+        1e-4,
+    );
+}
+
+#[test]
+fn gasoline_with_year_matches_lme4_objectives() {
+    // Year instead of Time = Year − 1965 only re-centres the intercept: ML deviance and the
+    // REML criterion are unchanged (the reparametrisation has unit determinant).
+    let formula = "LCarPCap ~ 1 + Year + LIncomeP + LRPMG + (1|Country)";
+    for (flag, objective) in [
+        (None, -115.045957587785),
+        (Some("--reml"), -97.7224093751425),
+    ] {
+        let mut args = vec![
+            "--data",
+            "data/gasoline.csv",
+            "--formula",
+            formula,
+            "--json",
+        ];
+        args.extend(flag);
+        let v = json(&fit(&args));
+        assert!(
+            (v["objective"].as_f64().unwrap() - objective).abs() < 1e-6,
+            "{flag:?}: {}",
+            v["objective"]
+        );
+    }
+}
+
+#[test]
+fn text_summary_has_the_sections_of_mixedmodels() {
+    let out = fit(&["--data", "data/sleepstudy.csv", "--formula", SLEEP]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "Linear mixed model fit by maximum likelihood",
+        "logLik",
+        "AICc",
+        "Variance components:",
+        "Residual",
+        "Number of obs: 180",
+        "Coef.",
+        "Std. Error",
+        "Pr(>|z|)",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    assert!(out.stderr.is_empty(), "nothing on stderr off a terminal");
+}
+
+#[test]
+fn missing_cells_are_dropped_and_counted() {
+    let text = std::fs::read_to_string("data/sleepstudy.csv").unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[5] = "NA,4,\"308\"";
+    lines[9] = ",8,\"308\"";
+    let path = temp_csv("sleep-missing.csv", &(lines.join("\n") + "\n"));
+    let out = fit(&[
+        "--data",
+        path.to_str().unwrap(),
+        "--formula",
+        SLEEP,
+        "--json",
+    ]);
+    assert!(stderr(&out).contains("2 of 180 rows dropped for missing values"));
+    assert_eq!(json(&out)["nobs"], 178);
+}
+
+#[test]
+fn aliased_column_is_dropped_with_a_message() {
+    let text = std::fs::read_to_string("data/sleepstudy.csv").unwrap();
+    let mut out_text = String::from("Reaction,Days,Days2,Subject\n");
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let days: f64 = f[1].parse().unwrap();
+        out_text.push_str(&format!("{},{},{},{}\n", f[0], f[1], 2.0 * days, f[2]));
+    }
+    let path = temp_csv("sleep-aliased.csv", &out_text);
+    let out = fit(&[
+        "--data",
+        path.to_str().unwrap(),
+        "--formula",
+        "Reaction ~ 1 + Days + Days2 + (1|Subject)",
+        "--json",
+    ]);
+    assert!(
+        stderr(&out).contains("rank deficient so dropping 1 column: Days2"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(json(&out)["fixed"].as_array().unwrap().len(), 2);
+}
+
+fn assert_input_error(args: &[&str], message: &str) {
+    let out = fit(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(message), "expected {message:?} in {err:?}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn unknown_column_points_into_the_formula() {
+    assert_input_error(
+        &[
+            "--data",
+            "data/sleepstudy.csv",
+            "--formula",
+            "Reaction ~ 1 + Dayz + (1|Subject)",
+        ],
+        "Dayz",
+    );
+}
+
+#[test]
+fn syntax_error_shows_the_position() {
+    let out = fit(&[
+        "--data",
+        "data/sleepstudy.csv",
+        "--formula",
+        "Reaction ~ 1 + (1 + Days | Subject",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("column"), "{err}");
+    assert!(err.contains('^'), "caret under the position: {err}");
+}
+
+#[test]
+fn text_response_is_rejected() {
+    assert_input_error(
+        &[
+            "--data",
+            "data/gasoline.csv",
+            "--formula",
+            "Country ~ 1 + Year + (1|Country)",
+        ],
+        "Country",
+    );
+}
+
+#[test]
+fn non_finite_value_is_located() {
+    let text = std::fs::read_to_string("data/sleepstudy.csv")
+        .unwrap()
+        .replacen("249.56", "NaN", 1);
+    let path = temp_csv("sleep-nan.csv", &text);
+    assert_input_error(
+        &["--data", path.to_str().unwrap(), "--formula", SLEEP],
+        "Reaction",
+    );
+}
+
+#[test]
+fn single_level_grouping_factor_is_rejected() {
+    let mut text = String::from("y,x,g\n");
+    for i in 0..20 {
+        text.push_str(&format!("{},{},A\n", i as f64 * 0.7 + (i % 3) as f64, i));
+    }
+    let path = temp_csv("one-level.csv", &text);
+    assert_input_error(
+        &[
+            "--data",
+            path.to_str().unwrap(),
+            "--formula",
+            "y ~ 1 + x + (1|g)",
+        ],
+        "g",
+    );
+}
+
+#[test]
+fn missing_data_file_is_an_input_error() {
+    assert_input_error(
+        &["--data", "no/such.csv", "--formula", SLEEP],
+        "no/such.csv does not exist",
+    );
+}

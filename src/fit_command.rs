@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::data::{self, DataError};
 use crate::design::{DesignError, ModelMatrices};
 use crate::formula::{Formula, FormulaError};
-use crate::lmm::{Criterion, FitOptions, FitResult, LinearMixedModel, ModelError};
+use crate::lmm::{Criterion, FitOptions, FitResult, LinearMixedModel, ModelError, OptimizerChoice};
 
 /// What to fit.
 #[derive(Debug, Clone)]
@@ -15,6 +15,7 @@ pub struct FitRequest {
     pub data: PathBuf,
     pub formula: String,
     pub criterion: Criterion,
+    pub optimizer: OptimizerChoice,
 }
 
 /// Why a fit could not be produced.
@@ -96,7 +97,11 @@ pub fn fit_csv(
 ) -> Result<FitOutcome, FitCommandError> {
     let (formula, matrices, mut notes) = prepare(&request.data, &request.formula)?;
     let mut model = LinearMixedModel::new(&matrices)?;
-    let fit = model.fit_with_progress(request.criterion, &FitOptions::default(), progress)?;
+    let options = FitOptions {
+        optimizer: request.optimizer,
+        ..FitOptions::default()
+    };
+    let fit = model.fit_with_progress(request.criterion, &options, progress)?;
     if !fit.converged {
         notes.push(format!(
             "the optimiser did not converge after {} evaluations: {}",

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
 use lmm_report::fit_command::{self, FitRequest};
-use lmm_report::lmm::{Criterion, FitJson};
+use lmm_report::lmm::{Criterion, FitJson, OptimizerChoice};
 use lmm_report::output;
 use lmm_report::report::{self, ReportConfig};
 use lmm_report::workloads;
@@ -90,6 +90,10 @@ struct FitArgs {
     /// Print the fit as JSON instead of a text summary.
     #[arg(long)]
     json: bool,
+    /// `auto`: exact-gradient projected BFGS for models with one random-effects term, BOBYQA
+    /// otherwise; `bobyqa`: derivative-free BOBYQA for every model (lme4's default optimiser).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "bobyqa"])]
+    optimizer: String,
 }
 
 fn main() -> ExitCode {
@@ -200,6 +204,11 @@ fn run_fit(args: FitArgs) -> ExitCode {
             Criterion::Reml
         } else {
             Criterion::Ml
+        },
+        optimizer: if args.optimizer == "bobyqa" {
+            OptimizerChoice::Bobyqa
+        } else {
+            OptimizerChoice::Auto
         },
     };
     let mut progress = Progress::new();

@@ -93,6 +93,24 @@ fn sleepstudy_ml_and_reml_match_lme4() {
 }
 
 #[test]
+fn derivative_free_optimiser_reaches_the_same_optimum() {
+    let v = json(&fit(&[
+        "--data",
+        "data/sleepstudy.csv",
+        "--formula",
+        SLEEP,
+        "--optimizer",
+        "bobyqa",
+        "--json",
+    ]));
+    assert!((v["objective"].as_f64().unwrap() - 1751.9393444632).abs() < 1e-6);
+    assert!(
+        v["evaluations"].as_u64().unwrap() > 20,
+        "BOBYQA needs more evaluations"
+    );
+}
+
+#[test]
 fn json_keys_follow_the_documented_schema() {
     let out = fit(&[
         "--data",

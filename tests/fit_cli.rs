@@ -328,3 +328,92 @@ fn missing_data_file_is_an_input_error() {
         "no/such.csv does not exist",
     );
 }
+
+/// Writes one of the project's seeded workloads with the binary itself.
+fn simulated(name: &str, args: &[&str]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lmm-report-fit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let out = Command::new(BIN)
+        .arg("simulate")
+        .args(args)
+        .arg("--out")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    path
+}
+
+fn objective_of(args: &[&str]) -> f64 {
+    json(&fit(args))["objective"].as_f64().unwrap()
+}
+
+// Reference objectives recorded with lme4 (data/reference/lme4_extra.json).
+
+#[test]
+fn crossed_insteval_shaped_design_matches_lme4() {
+    let path = simulated("insteval.csv", &["--design", "insteval", "--seed", "1"]);
+    let got = objective_of(&[
+        "--data",
+        path.to_str().unwrap(),
+        "--formula",
+        "y ~ 1 + service + (1|s) + (1|d) + (1|dept)",
+        "--json",
+    ]);
+    assert!((got - 226024.6367566471).abs() < 1e-6, "{got}");
+}
+
+#[test]
+fn random_slopes_reml_matches_lme4() {
+    let path = simulated(
+        "slopes.csv",
+        &[
+            "--design", "slopes", "--rows", "20000", "--groups", "300", "--seed", "1",
+        ],
+    );
+    let got = objective_of(&[
+        "--data",
+        path.to_str().unwrap(),
+        "--formula",
+        "y ~ 1 + x + (1 + x|g)",
+        "--reml",
+        "--json",
+    ]);
+    assert!((got - 58785.0185306908).abs() < 1e-6, "{got}");
+}
+
+#[test]
+fn uncorrelated_slopes_match_lme4() {
+    let got = objective_of(&[
+        "--data",
+        "data/sleepstudy.csv",
+        "--formula",
+        "Reaction ~ 1 + Days + (1 + Days || Subject)",
+        "--json",
+    ]);
+    assert!((got - 1752.0032551399).abs() < 1e-6, "{got}");
+}
+
+#[test]
+fn nested_grouping_matches_lme4() {
+    let text = std::fs::read_to_string("data/sleepstudy.csv").unwrap();
+    let mut out = String::from("Reaction,Days,Subject,half\n");
+    for line in text.lines().skip(1) {
+        let days: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
+        out.push_str(&format!(
+            "{line},{}\n",
+            if days >= 5.0 { "TRUE" } else { "FALSE" }
+        ));
+    }
+    let path = temp_csv("sleep-half.csv", &out);
+    let got = objective_of(&[
+        "--data",
+        path.to_str().unwrap(),
+        "--formula",
+        "Reaction ~ 1 + Days + (1 | Subject/half)",
+        "--reml",
+        "--json",
+    ]);
+    assert!((got - 1758.1416619646).abs() < 1e-6, "{got}");
+}

@@ -59,26 +59,33 @@ pub enum DataError {
     Shape { path: PathBuf, message: String },
 }
 
-/// Reads a CSV file with a header row. Empty cells and `NA` are missing values; the schema is
-/// inferred from the whole file so that a text value late in a column is not a parse failure.
+/// Rows used to infer column types on the first attempt.
+const QUICK_SCHEMA_ROWS: usize = 10_000;
+
+/// Reads a CSV file with a header row. Empty cells and `NA` are missing values. Column types
+/// are inferred from the first rows; if the file then fails to parse (an integer column that
+/// turns fractional, a number column with text far down), it is read again with types inferred
+/// from every row, so only unusual files pay for a full inference pass.
 pub fn read_csv(path: &Path) -> Result<DataFrame, DataError> {
     if !path.is_file() {
         return Err(DataError::NotFound {
             path: path.to_path_buf(),
         });
     }
+    read_csv_inferring(path, Some(QUICK_SCHEMA_ROWS))
+        .or_else(|_| read_csv_inferring(path, None))
+        .map_err(|e| read_error(path, e))
+}
+
+fn read_csv_inferring(path: &Path, infer_rows: Option<usize>) -> PolarsResult<DataFrame> {
     let parse = CsvParseOptions::default()
         .with_null_values(Some(NullValues::AllColumns(vec!["".into(), "NA".into()])));
     CsvReadOptions::default()
         .with_has_header(true)
-        .with_infer_schema_length(None)
+        .with_infer_schema_length(infer_rows)
         .with_parse_options(parse)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|reader| reader.finish())
-        .map_err(|e| DataError::Read {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+        .finish()
 }
 
 /// Converts a polars frame into a [`Table`]: numeric columns (integers widened) become

@@ -16,7 +16,8 @@
 //! Data problems (unknown or non-numeric columns, non-finite values, degenerate factors) are
 //! reported as [`DesignError`]s that name the column, row or formula position.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use faer::Mat;
 
@@ -246,25 +247,43 @@ struct Factor {
 }
 
 impl Factor {
-    /// Builds a factor from per-row sort keys and the level name of each key.
-    fn from_keys<K: Ord + Clone>(
+    /// Builds a factor from per-row sort keys and the level name of each key. Distinct keys
+    /// are found by hashing (one pass over the rows) and only they are sorted, which matters
+    /// at a million rows: a sorted map would compare strings twenty times per row.
+    fn from_keys<K: Ord + Hash + Clone>(
         name: &str,
         keys: Vec<K>,
         level_name: impl Fn(&K) -> String,
     ) -> Result<Factor, DesignError> {
-        let mut index: BTreeMap<K, u32> = keys.iter().map(|k| (k.clone(), 0)).collect();
-        if u32::try_from(index.len()).is_err() {
-            return Err(DesignError::TooManyLevels {
-                name: name.to_owned(),
-            });
+        let too_many = || DesignError::TooManyLevels {
+            name: name.to_owned(),
+        };
+        let mut first_seen: HashMap<&K, u32> = HashMap::new();
+        let mut distinct: Vec<&K> = Vec::new();
+        let mut provisional = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let code = match first_seen.get(key) {
+                Some(&code) => code,
+                None => {
+                    let code = u32::try_from(distinct.len()).map_err(|_| too_many())?;
+                    first_seen.insert(key, code);
+                    distinct.push(key);
+                    code
+                }
+            };
+            provisional.push(code);
         }
-        // Lossless: the level count fits in u32 (checked above).
-        for (code, slot) in index.values_mut().enumerate() {
-            *slot = code as u32;
+        let mut order: Vec<usize> = (0..distinct.len()).collect();
+        order.sort_unstable_by(|&a, &b| distinct[a].cmp(distinct[b]));
+        let mut rank = vec![0u32; distinct.len()];
+        for (r, &id) in order.iter().enumerate() {
+            // Lossless: ranks are below the distinct count, which fits in u32 (checked above).
+            rank[id] = r as u32;
         }
-        let codes = keys.iter().map(|k| index[k]).collect();
-        let levels = index.keys().map(level_name).collect();
-        Ok(Factor { levels, codes })
+        Ok(Factor {
+            levels: order.iter().map(|&id| level_name(distinct[id])).collect(),
+            codes: provisional.into_iter().map(|c| rank[c as usize]).collect(),
+        })
     }
 }
 
@@ -571,6 +590,13 @@ impl<'a> Data<'a> {
 struct OrderedFloat(f64);
 
 impl Eq for OrderedFloat {}
+
+impl Hash for OrderedFloat {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Consistent with `Eq`: values are finite and -0 was normalised to 0 by the caller.
+        self.0.to_bits().hash(state);
+    }
+}
 
 impl PartialOrd for OrderedFloat {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {

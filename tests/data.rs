@@ -149,3 +149,23 @@ fn unbalanced_panel_is_rejected() {
     let err = GasolinePanel::load(&temp_csv("unbalanced", &truncated)).unwrap_err();
     assert!(matches!(err, DataError::Shape { .. }), "{err}");
 }
+
+#[test]
+fn a_column_that_changes_type_late_is_read_whole() {
+    // 12,000 integer rows, then a fraction: beyond the quick schema inference window.
+    let mut text = String::from("y,x,g\n");
+    for i in 0..12_000 {
+        text.push_str(&format!("{},{},{}\n", i % 7, i, i % 5));
+    }
+    text.push_str("3.5,12000,1\n");
+    let path = temp_csv("late-type", &text);
+    let df = data::read_csv(&path).unwrap();
+    let table = data::frame_to_table(&df, &path).unwrap();
+    match table.get("y") {
+        Some(Column::Numeric(v)) => {
+            assert_eq!(v.len(), 12_001);
+            assert_eq!(v[12_000], Some(3.5));
+        }
+        other => panic!("y read as {other:?}"),
+    }
+}

@@ -232,6 +232,14 @@ impl DenseRandomIntercept {
             })
     }
 
+    /// Fits both variants, as published then corrected, with the same options.
+    pub fn fit_both(&self, options: NelderMeadOptions) -> Result<[ArticleFit; 2], ArticleError> {
+        Ok([
+            self.fit(LogDetWeight::AsPublished, options)?,
+            self.fit(LogDetWeight::Corrected, options)?,
+        ])
+    }
+
     /// Minimises the chosen objective with Nelder–Mead from log θ0 = (0, 0).
     pub fn fit(
         &self,

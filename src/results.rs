@@ -7,9 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::article::{
-    ArticleError, ArticleFit, DenseRandomIntercept, LogDetWeight, NelderMeadOptions,
-};
+use crate::article::{ArticleError, ArticleFit, DenseRandomIntercept, NelderMeadOptions};
 use crate::audit::{self, Audit};
 use crate::data::GasolinePanel;
 use crate::design::{DesignError, ModelMatrices};
@@ -486,12 +484,7 @@ pub fn gasoline_dense(panel: &GasolinePanel) -> Result<DenseRandomIntercept, Art
 
 /// Fits the gasoline model with both objectives.
 pub fn fit_article_variants(panel: &GasolinePanel) -> Result<[ArticleFit; 2], ArticleError> {
-    let model = gasoline_dense(panel)?;
-    let options = NelderMeadOptions::default();
-    Ok([
-        model.fit(LogDetWeight::AsPublished, options)?,
-        model.fit(LogDetWeight::Corrected, options)?,
-    ])
+    gasoline_dense(panel)?.fit_both(NelderMeadOptions::default())
 }
 
 /// The gasoline model's matrices for the sparse engine, from the lme4 formula.
@@ -716,9 +709,7 @@ pub fn simulation_check(seed: u64) -> Result<SimulationCheck, ArticleError> {
     let design = RandomInterceptDesign::ARTICLE;
     let data = design.simulate(seed);
     let model = DenseRandomIntercept::new(&data.x, &data.group, design.groups, &data.y)?;
-    let options = NelderMeadOptions::default();
-    let published = model.fit(LogDetWeight::AsPublished, options)?;
-    let corrected = model.fit(LogDetWeight::Corrected, options)?;
+    let [published, corrected] = model.fit_both(NelderMeadOptions::default())?;
     let variances = |f: &ArticleFit| {
         [
             round_sig(f.sigma * f.sigma, SIMULATION_DIGITS),
@@ -745,11 +736,7 @@ pub fn compute(
     references: References,
 ) -> Result<Results, ResultsError> {
     let dense = gasoline_dense(panel)?;
-    let options = NelderMeadOptions::default();
-    let fits = [
-        dense.fit(LogDetWeight::AsPublished, options)?,
-        dense.fit(LogDetWeight::Corrected, options)?,
-    ];
+    let fits = dense.fit_both(NelderMeadOptions::default())?;
     let article: Vec<ArticleEstimate> = fits.iter().map(ArticleEstimate::from_fit).collect();
     let matrices = gasoline_matrices(panel)?;
     let engine_fits = fit_engine(&matrices)?;

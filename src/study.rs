@@ -8,7 +8,7 @@ use faer::Mat;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::article::{ArticleError, DenseRandomIntercept, LogDetWeight, NelderMeadOptions};
+use crate::article::{ArticleError, DenseRandomIntercept, NelderMeadOptions};
 use crate::design::{ModelMatrices, RandomEffectsTerm};
 use crate::lmm::{Criterion, FitOptions, LinearMixedModel, ModelError};
 use crate::simulate::{RandomInterceptDesign, SimulatedData};
@@ -138,13 +138,11 @@ pub fn fit_replicate(
     let engine = |e| StudyError::Engine { seed, source: e };
     let dense =
         DenseRandomIntercept::new(&data.x, &data.group, design.groups, &data.y).map_err(article)?;
-    let options = NelderMeadOptions::default();
     let mut out = [[0.0; 2]; 4];
-    for (slot, weight) in [LogDetWeight::AsPublished, LogDetWeight::Corrected]
-        .into_iter()
-        .enumerate()
-    {
-        let fit = dense.fit(weight, options).map_err(article)?;
+    let fits = dense
+        .fit_both(NelderMeadOptions::default())
+        .map_err(article)?;
+    for (slot, fit) in fits.iter().enumerate() {
         out[slot] = [fit.sigma.powi(2), fit.sigma_b.powi(2)];
     }
     let matrices = model_matrices(&data, design.groups);

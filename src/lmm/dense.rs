@@ -128,13 +128,26 @@ pub fn right_scale(
 /// false when a pivot is not positive.
 #[inline]
 pub fn cholesky_small(a: &mut [f64], k: usize, ld: usize) -> bool {
+    cholesky_small_checked(a, k, ld, 0.0).is_ok()
+}
+
+/// [`cholesky_small`] that also rejects a pivot at or below `relative_tolerance` times its
+/// column's original diagonal; `Err(j)` names the first failing column (NaN pivots fail too).
+#[inline]
+pub fn cholesky_small_checked(
+    a: &mut [f64],
+    k: usize,
+    ld: usize,
+    relative_tolerance: f64,
+) -> Result<(), usize> {
     for j in 0..k {
-        let mut d = a[j + j * ld];
+        let original = a[j + j * ld];
+        let mut d = original;
         for c in 0..j {
             d -= a[j + c * ld] * a[j + c * ld];
         }
-        if d.is_nan() || d <= 0.0 {
-            return false;
+        if d.is_nan() || d <= 0.0 || d <= relative_tolerance * original {
+            return Err(j);
         }
         let d = d.sqrt();
         a[j + j * ld] = d;
@@ -146,10 +159,9 @@ pub fn cholesky_small(a: &mut [f64], k: usize, ld: usize) -> bool {
             a[i + j * ld] = s / d;
         }
     }
-    true
+    Ok(())
 }
 
-/// `b ← b L^{-T}` for a `rows × k` block `b` (leading dimension `ldb`) and a small lower
 /// triangular `L` (k×k, leading dimension `ldl`): solves `X L' = B` column by column.
 #[inline]
 pub fn right_solve_small(b: &mut [f64], rows: usize, ldb: usize, l: &[f64], k: usize, ldl: usize) {

@@ -6,6 +6,7 @@ use crate::design::ModelMatrices;
 
 use super::cholesky::BlockedCholesky;
 use super::crossprod::CrossProducts;
+use super::dense::cholesky_small_checked;
 use super::deviance::{Criterion, ProfiledDeviance};
 use super::estimates;
 use super::gradient::SingleTermGradient;
@@ -35,36 +36,17 @@ pub const PROFILE_MAX_TAIL: usize = 96;
 fn check_fixed_effects(cp: &CrossProducts, names: &[String]) -> Result<(), ModelError> {
     let p1 = cp.p + 1;
     let mut l = cp.fixed.clone();
-    for j in 0..p1 {
-        let original = cp.fixed[j + j * p1];
-        let mut d = original;
-        for c in 0..j {
-            d -= l[j + c * p1] * l[j + c * p1];
-        }
-        // NaN pivots fail too.
-        if d.is_nan() || d <= 1e-12 * original {
-            return Err(ModelError::NotPositiveDefinite(if j < cp.p {
-                format!(
-                    "fixed-effects column {} is (numerically) a linear combination of the \
-                     columns before it",
-                    names.get(j).map_or("?", String::as_str)
-                )
-            } else {
-                "the response is an exact linear combination of the fixed-effects columns"
-                    .to_string()
-            }));
-        }
-        let d = d.sqrt();
-        l[j + j * p1] = d;
-        for i in j + 1..p1 {
-            let mut s = l[i + j * p1];
-            for c in 0..j {
-                s -= l[i + c * p1] * l[j + c * p1];
-            }
-            l[i + j * p1] = s / d;
-        }
-    }
-    Ok(())
+    cholesky_small_checked(&mut l, p1, p1, 1e-12).map_err(|j| {
+        ModelError::NotPositiveDefinite(if j < cp.p {
+            format!(
+                "fixed-effects column {} is (numerically) a linear combination of the \
+                 columns before it",
+                names.get(j).map_or("?", String::as_str)
+            )
+        } else {
+            "the response is an exact linear combination of the fixed-effects columns".to_string()
+        })
+    })
 }
 
 /// Names carried from the model matrices to the result.

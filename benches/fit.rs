@@ -1,6 +1,7 @@
-//! In-process fit benchmarks: the model matrices are built once outside the timed region, and
+//! In-process fit benchmarks. The model matrices are built once outside the timed region, and
 //! each iteration times `LinearMixedModel::new` (the one-off cross-products) plus the whole
-//! optimisation, which is what "a fit" costs once the data are in memory.
+//! optimisation, which is what "a fit" costs once the data are in memory; one benchmark times
+//! the whole `lmm_engine::fit` (formula, design and fit) from a table.
 //!
 //! Run with `cargo bench --bench fit`; `LMM_BENCH_LARGE=1` adds the 1,000,000-row design.
 
@@ -8,45 +9,39 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion as Bench};
-use lmm_report::data;
-use lmm_report::design::ModelMatrices;
-use lmm_report::formula::Formula;
-use lmm_report::lmm::{Criterion, FitOptions, LinearMixedModel};
-use lmm_report::table::{Column, Table};
+use lmm_report::engine::{
+    fit, Criterion, FitOptions, Formula, LinearMixedModel, ModelMatrices, Table,
+};
+use lmm_report::io::{self, GasolinePanel};
 use lmm_report::workloads;
 
+const GASOLINE: &str = "LCarPCap ~ 1 + Time + LIncomeP + LRPMG + (1|Country)";
+
 fn csv_table(path: &str) -> Table {
-    let df = data::read_csv(Path::new(path)).expect("data file");
-    data::frame_to_table(&df, Path::new(path)).expect("table")
+    let df = io::read_csv(Path::new(path)).expect("data file");
+    io::frame_to_table(&df, Path::new(path)).expect("table")
+}
+
+fn gasoline_table() -> Table {
+    GasolinePanel::load(Path::new("data/gasoline.csv"))
+        .expect("gasoline panel")
+        .to_table()
 }
 
 fn matrices(table: &Table, formula: &str) -> ModelMatrices {
     ModelMatrices::build(&Formula::parse(formula).expect("formula"), table).expect("design")
 }
 
-fn gasoline_table() -> Table {
-    let mut table = csv_table("data/gasoline.csv");
-    let time = match table.get("Year") {
-        Some(Column::Numeric(v)) => v.iter().map(|y| y.map(|y| y - 1965.0)).collect(),
-        _ => panic!("Year column"),
-    };
-    table.push("Time", Column::Numeric(time));
-    table
-}
-
 fn fit_once(mm: &ModelMatrices, criterion: Criterion) -> f64 {
     let mut model = LinearMixedModel::new(mm).expect("model");
     model
-        .fit(criterion, &FitOptions::default())
+        .fit(&FitOptions::default().with_criterion(criterion))
         .expect("fit")
         .objective
 }
 
 fn small_models(c: &mut Bench) {
-    let gasoline = matrices(
-        &gasoline_table(),
-        "LCarPCap ~ 1 + Time + LIncomeP + LRPMG + (1|Country)",
-    );
+    let gasoline = matrices(&gasoline_table(), GASOLINE);
     let sleep = matrices(
         &csv_table("data/sleepstudy.csv"),
         "Reaction ~ 1 + Days + (1 + Days|Subject)",
@@ -58,13 +53,12 @@ fn small_models(c: &mut Bench) {
         b.iter(|| fit_once(black_box(&sleep), Criterion::Ml))
     });
     let table = gasoline_table();
+    let options = FitOptions::default();
     c.bench_function("gasoline ML, formula + design + fit", |b| {
         b.iter(|| {
-            let mm = matrices(
-                black_box(&table),
-                "LCarPCap ~ 1 + Time + LIncomeP + LRPMG + (1|Country)",
-            );
-            fit_once(&mm, Criterion::Ml)
+            fit(GASOLINE, black_box(&table), &options)
+                .expect("fit")
+                .objective()
         })
     });
 }

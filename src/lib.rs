@@ -1,23 +1,19 @@
-//! lmm-report: a literate reproduction of a blog post on linear mixed models, and a linear
-//! mixed-model engine in the style of lme4 and MixedModels.jl.
+//! lmm-report: a literate reproduction of a blog post on linear mixed models, built on the
+//! `lmm-engine` crate, and the command-line front end to that engine.
 //!
-//! Data flow: [`data`] reads CSV files with polars → [`article`] (the post's dense estimator) and
-//! the engine → [`results`] (every number) → [`figures`] and [`report`] → [`output`].
+//! Data flow, one direction only:
+//!
+//! ```text
+//! CSV ──[io] polars → lmm_engine::Table ──▶ lmm_engine::fit ──▶ Fit
+//!                                                               │
+//!   [report] article (the post's dense estimator), audit, study ─┴▶ results (every number)
+//!            ──▶ figures (plotters) ──▶ render (minijinja → Markdown → HTML, MathML) ──▶ [io] output/
+//!   [cli]    fit, workload: arguments, exit codes, progress
+//! ```
 
-pub mod article;
-pub mod audit;
-pub mod data;
-pub mod design;
-pub mod figures;
-pub mod fit_command;
-pub mod formula;
-pub mod lmm;
-pub mod mathml;
-pub mod output;
-pub mod provenance;
+pub mod cli;
+pub mod io;
 pub mod report;
-pub mod results;
-pub mod simulate;
-pub mod study;
-pub mod table;
 pub mod workloads;
+
+pub use lmm_engine as engine;

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand};
-use lmm_report::fit_command::{self, FitRequest};
-use lmm_report::lmm::{Criterion, FitJson, OptimizerChoice};
-use lmm_report::output;
+use lmm_report::cli::fit::{self as fit_command, FitRequest};
+use lmm_report::engine::{Criterion, OptimizerChoice};
+use lmm_report::io::output;
 use lmm_report::report::{self, ReportConfig};
 use lmm_report::workloads;
 
@@ -218,17 +218,16 @@ fn run_fit(args: FitArgs) -> ExitCode {
         Ok(o) => o,
         Err(e) => {
             eprintln!("lmm-report fit: error: {e}");
-            return ExitCode::from(e.exit_code() as u8);
+            return ExitCode::from(e.exit_code());
         }
     };
-    for note in &outcome.notes {
+    for note in outcome.notes() {
         eprintln!("lmm-report fit: note: {note}");
     }
-    let formula = outcome.formula.text();
     if args.json {
-        println!("{}", FitJson::new(&outcome.fit, formula).to_string_pretty());
+        println!("{}", outcome.to_json().to_string_pretty());
     } else {
-        print!("{}", outcome.fit.summary(formula));
+        print!("{outcome}");
     }
     ExitCode::SUCCESS
 }

@@ -15,7 +15,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use crate::table::{Column, Table};
+use lmm_engine::{Column, Table};
 
 /// Number of rows of the InstEval-shaped design.
 pub const INSTEVAL_ROWS: usize = 73_421;

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use lmm_report::data::{self, DataError, GasolinePanel};
-use lmm_report::table::Column;
+use lmm_report::engine::Column;
+use lmm_report::io::{self as data, DataError, GasolinePanel};
 
 fn gasoline_text() -> String {
     std::fs::read_to_string("data/gasoline.csv").unwrap()

@@ -2,14 +2,18 @@
 //! lme4 fits and the article-optimum references, the audit's percentage errors, the simulation
 //! study's determinism, and the HTML's self-containedness.
 
+mod common;
+
 use std::path::Path;
 use std::sync::OnceLock;
 
-use lmm_report::data::GasolinePanel;
+use common::{close, close_abs};
+
+use lmm_report::io::GasolinePanel;
+use lmm_report::report::results::{self, Results, COMPARISON_COLUMNS};
+use lmm_report::report::simulation::RandomInterceptDesign;
+use lmm_report::report::study;
 use lmm_report::report::{self, ReportConfig};
-use lmm_report::results::{self, Results, COMPARISON_COLUMNS};
-use lmm_report::simulate::RandomInterceptDesign;
-use lmm_report::study;
 
 fn results() -> &'static Results {
     static RESULTS: OnceLock<Results> = OnceLock::new();
@@ -20,10 +24,6 @@ fn results() -> &'static Results {
         let bytes = std::fs::read(path).unwrap();
         results::compute(&panel, "gasoline.csv", &bytes, refs).unwrap()
     })
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    ((a - b) / b).abs()
 }
 
 fn column(name: &str) -> usize {
@@ -37,20 +37,17 @@ fn engine_columns_match_lme4_to_the_reference_tolerances() {
     let (lml, lreml) = (&r.references.lme4_ml, &r.references.lme4_reml);
     for (fit, reference) in [(ml, lml), (reml, lreml)] {
         assert!(fit.converged && !fit.singular, "{}", fit.criterion);
-        assert!(
-            (fit.objective - reference.objective).abs() < 1e-6,
-            "{}",
-            fit.criterion
+        close_abs(
+            &format!("{} objective", fit.criterion),
+            fit.objective,
+            reference.objective,
+            1e-6,
         );
-        assert!(rel(fit.sigma2, reference.sigma2) < 1e-5);
-        assert!(rel(fit.sigma_b2, reference.sigma_b2) < 1e-5);
+        close("sigma2", fit.sigma2, reference.sigma2, 1e-5);
+        close("sigma_b2", fit.sigma_b2, reference.sigma_b2, 1e-5);
         for (i, b) in fit.beta.iter().enumerate() {
-            assert!(rel(b.estimate, reference.beta[i]) < 1e-5, "{}", b.name);
-            assert!(
-                rel(fit.std_errors[i], reference.std_errors[i]) < 1e-5,
-                "{}",
-                b.name
-            );
+            close(&b.name, b.estimate, reference.beta[i], 1e-5);
+            close(&b.name, fit.std_errors[i], reference.std_errors[i], 1e-5);
         }
     }
 }
@@ -120,8 +117,18 @@ fn audit_measures_the_published_error_and_exonerates_the_optimiser() {
             .0
     };
     // The profile minima bracket the optimisers' θ to the grid's resolution (~1.4%).
-    assert!(rel(min_at(&profile.published), r.audit.theta_published) < 0.02);
-    assert!(rel(min_at(&profile.corrected), r.audit.theta_corrected) < 0.02);
+    close(
+        "published minimum",
+        min_at(&profile.published),
+        r.audit.theta_published,
+        0.02,
+    );
+    close(
+        "corrected minimum",
+        min_at(&profile.corrected),
+        r.audit.theta_corrected,
+        0.02,
+    );
 }
 
 #[test]
@@ -141,10 +148,8 @@ fn simulation_study_is_deterministic_and_finds_the_published_bias() {
     assert!(corrected.sigma2.bias.abs() < 3.0 * corrected.sigma2.bias_se);
     // The corrected dense objective and the sparse engine's ML maximise the same likelihood.
     for (c, m) in corrected.estimates.iter().zip(&ml.estimates) {
-        assert!(
-            rel(c[0], m[0]) < 1e-5 && rel(c[1], m[1]) < 1e-4,
-            "{c:?} vs {m:?}"
-        );
+        close("sigma2", c[0], m[0], 1e-5);
+        close("sigma_b2", c[1], m[1], 1e-4);
     }
 }
 

@@ -1,0 +1,205 @@
+//! The one entry point, [`fit`], and what it returns, [`Fit`]: a fitted model together with
+//! its formula and the notes a user should see (rows dropped for missing values, aliased
+//! columns, a singular or unconverged fit), as lme4 prints them as messages.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::design::ModelMatrices;
+use crate::error::Error;
+use crate::formula::Formula;
+use crate::json::FitJson;
+use crate::lmm::{
+    ConditionalModes, Criterion, FitResult, FixedEffect, LinearMixedModel, VarianceComponent,
+};
+use crate::options::FitOptions;
+use crate::summary::FitSummary;
+use crate::table::Table;
+
+/// Fits the linear mixed model `formula` to `table`, as MixedModels.jl's
+/// `fit(MixedModel, @formula(...), data)`.
+///
+/// The formula is lme4's (see [`Formula`]); rows with a missing value in a column the formula
+/// uses are dropped, aliased fixed-effects columns are dropped, and both are recorded in
+/// [`Fit::notes`].
+pub fn fit(formula: &str, table: &Table, options: &FitOptions) -> Result<Fit, Error> {
+    fit_with_progress(formula, table, options, |_, _| {})
+}
+
+/// [`fit`], calling `progress(evaluations, objective)` after every objective evaluation (for
+/// a progress display).
+pub fn fit_with_progress(
+    formula: &str,
+    table: &Table,
+    options: &FitOptions,
+    progress: impl FnMut(usize, f64),
+) -> Result<Fit, Error> {
+    let formula = Formula::parse(formula)?;
+    let matrices = ModelMatrices::build(&formula, table)?;
+    let mut notes = design_notes(&matrices, table.nrows());
+    let mut model = LinearMixedModel::new(&matrices)?;
+    let result = model.fit_with_progress(options, progress)?;
+    notes.extend(fit_notes(&result));
+    Ok(Fit {
+        formula,
+        result,
+        notes,
+    })
+}
+
+/// The notes about what the design step dropped.
+fn design_notes(matrices: &ModelMatrices, table_rows: usize) -> Vec<String> {
+    let mut notes = Vec::new();
+    if matrices.rows_dropped > 0 {
+        notes.push(format!(
+            "{} of {} rows dropped for missing values in the formula's columns",
+            matrices.rows_dropped, table_rows
+        ));
+    }
+    if !matrices.dropped_fixed.is_empty() {
+        let k = matrices.dropped_fixed.len();
+        notes.push(format!(
+            "fixed-effect model matrix is rank deficient so dropping {k} column{}: {}",
+            if k == 1 { "" } else { "s" },
+            matrices.dropped_fixed.join(", ")
+        ));
+    }
+    notes
+}
+
+/// The notes about how the optimisation ended.
+fn fit_notes(result: &FitResult) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !result.converged {
+        notes.push(format!(
+            "the optimiser did not converge after {} evaluations: {}",
+            result.evaluations, result.message
+        ));
+    }
+    if result.singular {
+        notes.push("boundary (singular) fit: see the variance components".to_owned());
+    }
+    notes
+}
+
+/// A fitted model with its formula and notes. `Display` prints the MixedModels.jl-style
+/// summary; `Serialize` writes the JSON form ([`FitJson`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fit {
+    formula: Formula,
+    result: FitResult,
+    notes: Vec<String>,
+}
+
+impl Fit {
+    /// The parsed formula.
+    pub fn formula(&self) -> &Formula {
+        &self.formula
+    }
+
+    /// Everything the fit computed, with lme4's conventions.
+    pub fn result(&self) -> &FitResult {
+        &self.result
+    }
+
+    /// What a user should know about the fit: dropped rows and columns, non-convergence, a
+    /// singular fit. Empty for an unremarkable fit.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// ML or REML.
+    pub fn criterion(&self) -> Criterion {
+        self.result.criterion
+    }
+
+    /// The fixed-effects coefficients with their standard errors, in X's column order.
+    pub fn coefficients(&self) -> &[FixedEffect] {
+        &self.result.fixed
+    }
+
+    /// β̂ in X's column order.
+    pub fn beta(&self) -> Vec<f64> {
+        self.result.beta()
+    }
+
+    /// Standard errors of β̂.
+    pub fn std_errors(&self) -> Vec<f64> {
+        self.result.std_errors()
+    }
+
+    /// The variance components per random-effects term, in formula order.
+    pub fn variance_components(&self) -> &[VarianceComponent] {
+        &self.result.variance_components
+    }
+
+    /// Residual standard deviation σ̂.
+    pub fn sigma(&self) -> f64 {
+        self.result.sigma
+    }
+
+    /// Log-likelihood (for REML fits, −REML criterion/2, as lme4).
+    pub fn loglik(&self) -> f64 {
+        self.result.loglik
+    }
+
+    /// Akaike's information criterion.
+    pub fn aic(&self) -> f64 {
+        self.result.aic
+    }
+
+    /// Schwarz's Bayesian information criterion.
+    pub fn bic(&self) -> f64 {
+        self.result.bic
+    }
+
+    /// Deviance (ML) or REML criterion at the optimum.
+    pub fn objective(&self) -> f64 {
+        self.result.objective
+    }
+
+    /// θ̂ in lme4's layout (per term, the lower triangle of its relative covariance factor,
+    /// column by column).
+    pub fn theta(&self) -> &[f64] {
+        &self.result.theta
+    }
+
+    /// Conditional modes of the random effects and their conditional standard deviations, per
+    /// term in formula order.
+    pub fn conditional_modes(&self) -> &[ConditionalModes] {
+        &self.result.random_effects
+    }
+
+    /// Whether the optimiser converged.
+    pub fn converged(&self) -> bool {
+        self.result.converged
+    }
+
+    /// lme4's `isSingular`.
+    pub fn singular(&self) -> bool {
+        self.result.singular
+    }
+
+    /// The JSON form.
+    pub fn to_json(&self) -> FitJson {
+        FitJson::new(&self.result, self.formula.text())
+    }
+
+    /// The printable summary.
+    pub fn summary(&self) -> FitSummary<'_> {
+        self.result.summary(self.formula.text())
+    }
+}
+
+impl fmt::Display for Fit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.summary().fmt(f)
+    }
+}
+
+impl Serialize for Fit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}

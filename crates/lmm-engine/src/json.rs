@@ -1,0 +1,156 @@
+//! [`FitJson`]: the machine-readable form of a fit. Keys come out in struct-field order (serde
+//! preserves it), so the schema is stable:
+//!
+//! ```text
+//! {"formula", "criterion": "ML"|"REML", "nobs", "objective", "loglik", "aic", "bic", "sigma",
+//!  "theta": [..], "fixed": [{"name","estimate","std_error"}],
+//!  "random": [{"group","term","variance","std_dev"}],
+//!  "correlations": [{"group","term1","term2","correlation"}],
+//!  "groups": [{"name","levels"}], "converged", "singular", "evaluations",
+//!  "aicc", "dof", "rows_dropped", "dropped_fixed", "message"}
+//! ```
+//!
+//! `random` lists every term's columns in formula order and ends with the residual
+//! (`"group": "Residual", "term": ""`), as lme4's `as.data.frame(VarCorr(fit))` does.
+//! Non-finite numbers (an infinite AICc on tiny data) serialise as `null`.
+
+use serde::Serialize;
+
+use crate::lmm::deviance::Criterion;
+use crate::lmm::fit_result::{FitResult, FixedEffect, GroupingFactor};
+
+/// One variance row of `random`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RandomJson {
+    /// Grouping factor, or "Residual".
+    pub group: String,
+    /// Column name of the term ("" for the residual).
+    pub term: String,
+    /// Variance.
+    pub variance: f64,
+    /// Standard deviation.
+    pub std_dev: f64,
+}
+
+/// One correlation between two columns of a vector-valued term.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorrelationJson {
+    /// Grouping factor.
+    pub group: String,
+    /// First column.
+    pub term1: String,
+    /// Second column.
+    pub term2: String,
+    /// Correlation.
+    pub correlation: f64,
+}
+
+/// The serialisable summary of a fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FitJson {
+    /// Formula as written.
+    pub formula: String,
+    /// "ML" or "REML".
+    pub criterion: Criterion,
+    /// Number of observations.
+    pub nobs: usize,
+    /// Deviance (ML) or REML criterion.
+    pub objective: f64,
+    /// −objective/2.
+    pub loglik: f64,
+    /// AIC.
+    pub aic: f64,
+    /// BIC.
+    pub bic: f64,
+    /// Residual standard deviation.
+    pub sigma: f64,
+    /// θ̂ (lme4 layout).
+    pub theta: Vec<f64>,
+    /// Fixed effects.
+    pub fixed: Vec<FixedEffect>,
+    /// Variance components, residual last.
+    pub random: Vec<RandomJson>,
+    /// Correlations within vector-valued terms.
+    pub correlations: Vec<CorrelationJson>,
+    /// Grouping factors.
+    pub groups: Vec<GroupingFactor>,
+    /// Optimiser converged.
+    pub converged: bool,
+    /// Singular fit.
+    pub singular: bool,
+    /// Objective evaluations.
+    pub evaluations: usize,
+    /// Corrected AIC.
+    pub aicc: f64,
+    /// Number of parameters.
+    pub dof: usize,
+    /// Rows dropped for missing values.
+    pub rows_dropped: usize,
+    /// Aliased fixed-effects columns dropped.
+    pub dropped_fixed: Vec<String>,
+    /// Optimiser message.
+    pub message: String,
+}
+
+impl FitJson {
+    /// The JSON form of `fit`, fitted from `formula`.
+    pub fn new(fit: &FitResult, formula: &str) -> Self {
+        let mut random = Vec::new();
+        let mut correlations = Vec::new();
+        for vc in &fit.variance_components {
+            for (j, column) in vc.columns.iter().enumerate() {
+                random.push(RandomJson {
+                    group: vc.group.clone(),
+                    term: column.clone(),
+                    variance: vc.variances[j],
+                    std_dev: vc.std_devs[j],
+                });
+            }
+            for i in 0..vc.columns.len() {
+                for j in i + 1..vc.columns.len() {
+                    correlations.push(CorrelationJson {
+                        group: vc.group.clone(),
+                        term1: vc.columns[i].clone(),
+                        term2: vc.columns[j].clone(),
+                        correlation: vc.correlation(i, j),
+                    });
+                }
+            }
+        }
+        random.push(RandomJson {
+            group: "Residual".to_string(),
+            term: String::new(),
+            variance: fit.residual_variance(),
+            std_dev: fit.sigma,
+        });
+        Self {
+            formula: formula.to_string(),
+            criterion: fit.criterion,
+            nobs: fit.nobs,
+            objective: fit.objective,
+            loglik: fit.loglik,
+            aic: fit.aic,
+            bic: fit.bic,
+            sigma: fit.sigma,
+            theta: fit.theta.clone(),
+            fixed: fit.fixed.clone(),
+            random,
+            correlations,
+            groups: fit.groups.clone(),
+            converged: fit.converged,
+            singular: fit.singular,
+            evaluations: fit.evaluations,
+            aicc: fit.aicc,
+            dof: fit.dof,
+            rows_dropped: fit.rows_dropped,
+            dropped_fixed: fit.dropped_fixed.clone(),
+            message: fit.message.clone(),
+        }
+    }
+
+    /// Pretty-printed JSON text.
+    pub fn to_string_pretty(&self) -> String {
+        // Serialising plain structs of strings and numbers cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,213 @@
+//! [`FitResult`]: everything a fitted model reports, in formula order and with lme4's
+//! conventions — ML `logLik = −deviance/2`; for REML fits the "log-likelihood" is
+//! `−REMLcrit/2`; `AIC = −2 logLik + 2·dof`, `BIC = −2 logLik + dof·log n`,
+//! `AICc = AIC + 2·dof(dof+1)/(n − dof − 1)`, with `dof = p + len(θ) + 1`.
+
+use serde::Serialize;
+
+use crate::lmm::deviance::Criterion;
+use crate::normal::two_sided_p;
+
+/// One fixed-effects coefficient.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FixedEffect {
+    /// Column name of X, R style.
+    pub name: String,
+    /// β̂.
+    pub estimate: f64,
+    /// Standard error √Var(β̂).
+    pub std_error: f64,
+}
+
+impl FixedEffect {
+    /// Wald z statistic.
+    pub fn z(&self) -> f64 {
+        self.estimate / self.std_error
+    }
+
+    /// Two-sided normal p-value of the Wald statistic.
+    pub fn p_value(&self) -> f64 {
+        two_sided_p(self.z())
+    }
+}
+
+/// The estimated covariance of one random-effects term, σ̂²λλ'.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VarianceComponent {
+    /// Grouping factor name.
+    pub group: String,
+    /// Column names of the term.
+    pub columns: Vec<String>,
+    /// Variances, one per column.
+    pub variances: Vec<f64>,
+    /// Standard deviations, one per column.
+    pub std_devs: Vec<f64>,
+    /// Correlation matrix, k×k row-major (1 on the diagonal; 0 when a variance is 0).
+    pub correlations: Vec<f64>,
+}
+
+impl VarianceComponent {
+    /// Correlation between columns `i` and `j`.
+    pub fn correlation(&self, i: usize, j: usize) -> f64 {
+        self.correlations[i * self.columns.len() + j]
+    }
+}
+
+/// Conditional modes of one term's random effects and their conditional standard deviations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConditionalModes {
+    /// Grouping factor name.
+    pub group: String,
+    /// Column names of the term.
+    pub columns: Vec<String>,
+    /// Level names.
+    pub levels: Vec<String>,
+    /// b̂, level-major: `modes[l * k + j]` is column `j` of level `l`.
+    pub modes: Vec<f64>,
+    /// Conditional standard deviations, same layout as `modes`.
+    pub conditional_sd: Vec<f64>,
+}
+
+impl ConditionalModes {
+    /// Number of columns (k).
+    pub fn width(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Mode of column `j` at level `l`.
+    pub fn mode(&self, l: usize, j: usize) -> f64 {
+        self.modes[l * self.width() + j]
+    }
+
+    /// Conditional standard deviation of column `j` at level `l`.
+    pub fn sd(&self, l: usize, j: usize) -> f64 {
+        self.conditional_sd[l * self.width() + j]
+    }
+}
+
+/// A grouping factor and its number of levels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupingFactor {
+    /// Name as in the formula.
+    pub name: String,
+    /// Number of levels.
+    pub levels: usize,
+}
+
+/// A fitted linear mixed model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitResult {
+    /// ML or REML.
+    pub criterion: Criterion,
+    /// Response name.
+    pub response: String,
+    /// Number of observations.
+    pub nobs: usize,
+    /// θ̂ in formula order (lme4's layout).
+    pub theta: Vec<f64>,
+    /// Fixed effects in X's column order.
+    pub fixed: Vec<FixedEffect>,
+    /// Var(β̂), p×p row-major.
+    pub fixed_covariance: Vec<f64>,
+    /// Residual standard deviation σ̂.
+    pub sigma: f64,
+    /// Deviance (ML) or REML criterion at θ̂.
+    pub objective: f64,
+    /// −objective/2.
+    pub loglik: f64,
+    /// Akaike's information criterion.
+    pub aic: f64,
+    /// Small-sample corrected AIC (infinite when n ≤ dof + 1).
+    pub aicc: f64,
+    /// Schwarz's Bayesian information criterion.
+    pub bic: f64,
+    /// Number of parameters: p + len(θ) + 1.
+    pub dof: usize,
+    /// Per term, in formula order.
+    pub variance_components: Vec<VarianceComponent>,
+    /// Per term, in formula order.
+    pub random_effects: Vec<ConditionalModes>,
+    /// Distinct grouping factors in formula order.
+    pub groups: Vec<GroupingFactor>,
+    /// False when the optimiser stopped without converging.
+    pub converged: bool,
+    /// lme4's `isSingular`: some diagonal θ element below 1e-4.
+    pub singular: bool,
+    /// Objective evaluations used by the optimiser (each one factorisation of the full
+    /// system; with profiled trailing terms, evaluations of the outer problem — the cheap
+    /// inner evaluations on the small trailing system are counted in `message`).
+    pub evaluations: usize,
+    /// Why the optimiser stopped.
+    pub message: String,
+    /// Fixed-effects columns dropped as aliased before the fit.
+    pub dropped_fixed: Vec<String>,
+    /// Rows dropped for missing values before the fit.
+    pub rows_dropped: usize,
+}
+
+impl FitResult {
+    /// β̂ in X's column order.
+    pub fn beta(&self) -> Vec<f64> {
+        self.fixed.iter().map(|f| f.estimate).collect()
+    }
+
+    /// Standard errors of β̂.
+    pub fn std_errors(&self) -> Vec<f64> {
+        self.fixed.iter().map(|f| f.std_error).collect()
+    }
+
+    /// Residual variance σ̂².
+    pub fn residual_variance(&self) -> f64 {
+        self.sigma * self.sigma
+    }
+}
+
+/// The information criteria for an objective value (lme4's conventions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InformationCriteria {
+    /// −objective/2.
+    pub loglik: f64,
+    /// −2 logLik + 2 dof.
+    pub aic: f64,
+    /// AIC + 2 dof (dof + 1)/(n − dof − 1), +∞ when n ≤ dof + 1.
+    pub aicc: f64,
+    /// −2 logLik + dof log n.
+    pub bic: f64,
+}
+
+impl InformationCriteria {
+    /// From the objective, the number of parameters and the number of observations.
+    pub fn new(objective: f64, dof: usize, nobs: usize) -> Self {
+        let loglik = -objective / 2.0;
+        let k = dof as f64;
+        let n = nobs as f64;
+        let aic = -2.0 * loglik + 2.0 * k;
+        let aicc = if n - k - 1.0 > 0.0 {
+            aic + 2.0 * k * (k + 1.0) / (n - k - 1.0)
+        } else {
+            f64::INFINITY
+        };
+        Self {
+            loglik,
+            aic,
+            aicc,
+            bic: -2.0 * loglik + k * n.ln(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn information_criteria_follow_lme4() {
+        // sleepstudy ML: deviance 1751.9393444632, 6 parameters, 180 observations.
+        let ic = InformationCriteria::new(1751.9393444632, 6, 180);
+        assert!((ic.loglik + 875.9696722316).abs() < 1e-9);
+        assert!((ic.aic - 1763.9393444632).abs() < 1e-9);
+        assert!((ic.bic - (1751.9393444632 + 6.0 * 180f64.ln())).abs() < 1e-9);
+        assert!((ic.aicc - (1763.9393444632 + 84.0 / 173.0)).abs() < 1e-9);
+        assert!(InformationCriteria::new(1.0, 6, 7).aicc.is_infinite());
+    }
+}

@@ -1,0 +1,16 @@
+//! The reproduction report: the post's own estimator ([`article`]), the log-determinant audit
+//! ([`audit`]), the simulation design and replicated study ([`simulation`], [`study`]), every
+//! reported number ([`results`]), the figures ([`figures`]) and the rendering of Markdown and
+//! HTML ([`render`], [`mathml`]), with the reproducibility facts ([`provenance`]).
+
+pub mod article;
+pub mod audit;
+pub mod figures;
+pub mod mathml;
+pub mod provenance;
+pub mod render;
+pub mod results;
+pub mod simulation;
+pub mod study;
+
+pub use render::{render, ReportConfig, ReportError};

@@ -1,0 +1,163 @@
+//! Helpers shared by the integration tests: the one closeness check, tables read through the
+//! project's own CSV reader, and the recorded lme4 reference fits in `data/reference/`, read
+//! from their JSON files rather than copied into the tests as literals.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::Path;
+
+use lmm_report::engine::Table;
+use lmm_report::io::{self, GasolinePanel};
+use serde::Deserialize;
+
+/// Asserts `|got − want| ≤ rel·|want|` (relative), naming the quantity.
+pub fn close(what: &str, got: f64, want: f64, rel: f64) {
+    let err = (got - want).abs() / want.abs().max(1e-300);
+    assert!(
+        err <= rel,
+        "{what}: got {got}, want {want} (relative error {err:.2e}, tolerance {rel:.0e})"
+    );
+}
+
+/// Asserts `|got − want| ≤ tol` (absolute), naming the quantity.
+pub fn close_abs(what: &str, got: f64, want: f64, tol: f64) {
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: got {got}, want {want} (difference {:.2e}, tolerance {tol:.0e})",
+        got - want
+    );
+}
+
+/// A CSV file under `data/` as an engine table.
+pub fn table(file: &str) -> Table {
+    let path = Path::new("data").join(file);
+    let frame = io::read_csv(&path).expect("data file");
+    io::frame_to_table(&frame, &path).expect("table")
+}
+
+/// The gasoline panel as a table, with the report's derived `Time`.
+pub fn gasoline_table() -> Table {
+    GasolinePanel::load(Path::new("data/gasoline.csv"))
+        .expect("gasoline panel")
+        .to_table()
+}
+
+/// A number or a list of numbers (lme4.json stores a scalar θ as a number).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Numbers {
+    One(f64),
+    Many(Vec<f64>),
+}
+
+/// One fixed effect of a reference fit.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefFixed {
+    pub name: String,
+    pub estimate: f64,
+    pub std_error: f64,
+}
+
+/// One row of lme4's `as.data.frame(VarCorr(fit))`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefRandom {
+    pub group: String,
+    pub var1: Option<String>,
+    pub var2: String,
+    pub vcov: f64,
+    pub sdcor: f64,
+}
+
+/// One recorded lme4 fit of `data/reference/lme4.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Lme4Fit {
+    pub id: String,
+    pub file: String,
+    pub formula: String,
+    pub criterion: String,
+    pub nobs: usize,
+    pub objective: f64,
+    pub loglik: f64,
+    pub sigma: f64,
+    theta: Numbers,
+    pub singular: bool,
+    pub fixed: Vec<RefFixed>,
+    pub random: Vec<RefRandom>,
+}
+
+impl Lme4Fit {
+    /// θ in lme4's layout.
+    pub fn theta(&self) -> Vec<f64> {
+        match &self.theta {
+            Numbers::One(x) => vec![*x],
+            Numbers::Many(v) => v.clone(),
+        }
+    }
+
+    /// The variance of column `var1` of group `group`.
+    pub fn variance(&self, group: &str, var1: &str) -> f64 {
+        self.random
+            .iter()
+            .find(|r| r.group == group && r.var1.as_deref() == Some(var1) && r.var2.is_empty())
+            .unwrap_or_else(|| panic!("{}: no variance {group}/{var1}", self.id))
+            .vcov
+    }
+
+    /// The correlation of `var1` and `var2` in group `group`.
+    pub fn correlation(&self, group: &str, var1: &str, var2: &str) -> f64 {
+        self.random
+            .iter()
+            .find(|r| r.group == group && r.var1.as_deref() == Some(var1) && r.var2 == var2)
+            .unwrap_or_else(|| panic!("{}: no correlation {group}/{var1}/{var2}", self.id))
+            .sdcor
+    }
+
+    /// The residual variance.
+    pub fn residual_variance(&self) -> f64 {
+        self.random
+            .iter()
+            .find(|r| r.group == "Residual")
+            .expect("residual row")
+            .vcov
+    }
+}
+
+#[derive(Deserialize)]
+struct Lme4File {
+    fits: Vec<Lme4Fit>,
+}
+
+/// The lme4 fit `id` (`gasoline`, `sleepstudy_slopes`) by `criterion` (`ML`, `REML`).
+pub fn lme4(id: &str, criterion: &str) -> Lme4Fit {
+    let text = std::fs::read_to_string("data/reference/lme4.json").expect("lme4.json");
+    let file: Lme4File = serde_json::from_str(&text).expect("lme4.json parses");
+    file.fits
+        .into_iter()
+        .find(|f| f.id == id && f.criterion == criterion)
+        .unwrap_or_else(|| panic!("lme4.json has no {id} {criterion} fit"))
+}
+
+/// One fit of `data/reference/lme4_extra.json`: objective and θ only.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExtraFit {
+    pub id: String,
+    pub formula: String,
+    pub criterion: String,
+    pub objective: f64,
+    pub theta: Vec<f64>,
+}
+
+#[derive(Deserialize)]
+struct ExtraFile {
+    fits: Vec<ExtraFit>,
+}
+
+/// The fit `id` of `lme4_extra.json`.
+pub fn lme4_extra(id: &str) -> ExtraFit {
+    let text = std::fs::read_to_string("data/reference/lme4_extra.json").expect("lme4_extra.json");
+    let file: ExtraFile = serde_json::from_str(&text).expect("lme4_extra.json parses");
+    file.fits
+        .into_iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("lme4_extra.json has no fit {id}"))
+}

@@ -265,6 +265,11 @@ pub fn write_csv<W: Write>(table: &Table, out: W) -> io::Result<()> {
                         write!(out, "{x}")?;
                     }
                 }
+                Column::Integer(v) => {
+                    if let Some(x) = v[r] {
+                        write!(out, "{x}")?;
+                    }
+                }
                 Column::Text(v) => {
                     if let Some(s) = &v[r] {
                         write_text_cell(&mut out, s)?;

@@ -74,11 +74,12 @@ fn general_csv_reader_types_columns() {
     let table = data::frame_to_table(&df, Path::new("data/sleepstudy.csv")).unwrap();
     assert_eq!(table.nrows(), 180);
     assert!(matches!(table.get("Reaction"), Some(Column::Numeric(_))));
-    assert!(matches!(table.get("Days"), Some(Column::Numeric(_))));
-    // Subject is quoted but numeric: polars reads it as integers, which the design accepts as
-    // a grouping factor with numerically sorted levels.
+    // Integer columns stay integers (exact); the design uses them as numbers or as grouping
+    // factors with numerically sorted levels.
+    assert!(matches!(table.get("Days"), Some(Column::Integer(_))));
+    // Subject is quoted but numeric: polars reads it as integers.
     match table.get("Subject") {
-        Some(Column::Numeric(v)) => assert_eq!(v[0], Some(308.0)),
+        Some(Column::Integer(v)) => assert_eq!(v[0], Some(308)),
         other => panic!("Subject read as {other:?}"),
     }
 }

@@ -433,3 +433,37 @@ fn nested_grouping_matches_lme4() {
         1e-6,
     );
 }
+
+/// Integer grouping IDs beyond 2^53 stay exact: 18 subjects are 18 levels, and the fit equals
+/// the one with the original IDs.
+#[test]
+fn huge_integer_ids_are_kept_exact() {
+    let text = std::fs::read_to_string("data/sleepstudy.csv").unwrap();
+    let mut out = String::from("Reaction,Days,Subject\n");
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let id: i64 = fields[2].trim_matches('"').parse().unwrap();
+        out.push_str(&format!(
+            "{},{},{}\n",
+            fields[0],
+            fields[1],
+            (1_i64 << 53) + id - 308
+        ));
+    }
+    let path = temp_csv("sleep-huge-ids.csv", &out);
+    let v = json(&fit(&[
+        "--data",
+        path.to_str().unwrap(),
+        "--formula",
+        SLEEP,
+        "--json",
+    ]));
+    assert_eq!(v["groups"][0]["levels"], 18);
+    let reference = lme4("sleepstudy_slopes", "ML");
+    close_abs(
+        "objective",
+        v["objective"].as_f64().unwrap(),
+        reference.objective,
+        1e-6,
+    );
+}

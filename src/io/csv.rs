@@ -38,15 +38,17 @@ fn read_csv_inferring(path: &Path, infer_rows: Option<usize>) -> PolarsResult<Da
         .finish()
 }
 
-/// Converts a polars frame into a [`Table`]: numeric columns (integers widened) become
-/// [`TableColumn::Numeric`], text becomes [`TableColumn::Text`], booleans become the text
-/// `TRUE`/`FALSE` as R would read them.
+/// Converts a polars frame into a [`Table`]: integer columns become [`TableColumn::Integer`]
+/// (kept exact, never through f64), floating-point columns [`TableColumn::Numeric`], text
+/// [`TableColumn::Text`], and booleans the text `TRUE`/`FALSE` as R would read them.
 pub fn frame_to_table(df: &DataFrame, path: &Path) -> Result<Table, DataError> {
     let mut table = Table::new();
     for column in df.columns() {
         let name = column.name().to_string();
         let dtype = column.dtype();
-        let converted = if dtype.is_primitive_numeric() {
+        let converted = if dtype.is_integer() {
+            TableColumn::Integer(integer_values(column, path)?)
+        } else if dtype.is_primitive_numeric() {
             TableColumn::Numeric(numeric_values(column, path)?)
         } else if dtype == &DataType::String {
             let values = column.str().map_err(|e| read_error(path, e))?;
@@ -79,6 +81,15 @@ pub(super) fn read_error(path: &Path, e: PolarsError) -> DataError {
         path: path.to_path_buf(),
         message: e.to_string(),
     }
+}
+
+fn integer_values(column: &Column, path: &Path) -> Result<Vec<Option<i64>>, DataError> {
+    // Strict: an unsigned value beyond i64::MAX is an error, not a wrapped number.
+    let cast = column
+        .strict_cast(&DataType::Int64)
+        .map_err(|e| read_error(path, e))?;
+    let values = cast.i64().map_err(|e| read_error(path, e))?;
+    Ok(values.iter().collect())
 }
 
 pub(super) fn numeric_values(column: &Column, path: &Path) -> Result<Vec<Option<f64>>, DataError> {

@@ -84,7 +84,7 @@ mod tests;
 pub use design::{DesignError, ModelMatrices, RandomEffectsTerm};
 pub use error::Error;
 pub use fit::{fit, fit_with_progress, Fit};
-pub use formula::{Formula, FormulaError};
+pub use formula::{Formula, FormulaError, Grouping, RandomTerm, Term, TermSet};
 pub use json::{CorrelationJson, FitJson, RandomJson};
 pub use lmm::{
     ConditionalModes, Criterion, FitResult, FixedEffect, GroupingFactor, LinearMixedModel,

@@ -1,13 +1,17 @@
-//! A small, owned, column-oriented table: the hand-off between the CSV reader (`data`, polars)
-//! and the model builders (`design`). Keeping polars types out of the modelling code lets the
-//! formula, design and engine modules be tested on tables built in memory.
+//! [`Table`]: a small, owned, column-oriented table, the engine's only input type. Readers
+//! (lmm-report converts polars frames in one place) fill it; keeping any data-frame library out
+//! of the engine lets it be used, and tested, on tables built in memory.
 
 /// One column of a [`Table`]. `None` is a missing cell (an empty field in the CSV).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
-    /// Numbers (integers are widened to `f64`). Non-finite values are kept as read so that the
-    /// consumer can reject them with a precise message.
+    /// Floating-point numbers. Non-finite values are kept as read so that the consumer can
+    /// reject them with a precise message.
     Numeric(Vec<Option<f64>>),
+    /// Integers, kept exact: as a predictor an integer column is numeric (as in R); as a
+    /// grouping factor its levels are the integers themselves, sorted numerically, so that IDs
+    /// beyond 2⁵³ stay distinct.
+    Integer(Vec<Option<i64>>),
     /// Text, used for categorical variables and grouping factors.
     Text(Vec<Option<String>>),
 }
@@ -17,6 +21,7 @@ impl Column {
     pub fn len(&self) -> usize {
         match self {
             Column::Numeric(v) => v.len(),
+            Column::Integer(v) => v.len(),
             Column::Text(v) => v.len(),
         }
     }
@@ -30,6 +35,7 @@ impl Column {
     pub fn is_missing(&self, row: usize) -> bool {
         match self {
             Column::Numeric(v) => v[row].is_none(),
+            Column::Integer(v) => v[row].is_none(),
             Column::Text(v) => v[row].is_none(),
         }
     }

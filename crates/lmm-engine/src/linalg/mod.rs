@@ -7,14 +7,16 @@
 //! All matrices are column-major slices with an explicit leading dimension.
 //!
 //! One kernel family per file: [`block`] (storage), [`lambda`] (multiplication by λ),
-//! [`small`] (hand loops), [`large`] (faer).
+//! [`small`] (hand loops), [`large`] (faer), [`vector`] (dot products).
 
 mod block;
 mod lambda;
 mod large;
 mod small;
+mod vector;
 
 pub use block::{DenseBlock, FAER_MIN_DIM};
 pub use lambda::{congruence, right_scale, scale_columns, scale_rows};
 pub use large::{right_solve, sub_abt, DenseCholesky};
 pub use small::{cholesky_small, cholesky_small_checked, right_solve_small};
+pub use vector::dot;

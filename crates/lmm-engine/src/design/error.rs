@@ -1,0 +1,116 @@
+//! [`DesignError`]: why a formula could not be turned into model matrices for a table, naming
+//! the column, row or formula position.
+
+use crate::formula::underline;
+
+/// Why a formula could not be turned into model matrices for a table.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DesignError {
+    /// The formula names a column the table does not have.
+    #[error(
+        "unknown column `{name}` at column {position} of the formula; the data has {}\n{}",
+        list_names(.available),
+        underline(.formula, *.position)
+    )]
+    UnknownColumn {
+        /// The variable name.
+        name: String,
+        /// 0-based character position of its first occurrence in the formula.
+        position: usize,
+        /// The formula text.
+        formula: String,
+        /// The table's column names.
+        available: Vec<String>,
+    },
+    /// The response column holds text.
+    #[error("the response `{name}` must be numeric, but the column holds text")]
+    TextResponse {
+        /// The response column.
+        name: String,
+    },
+    /// A used numeric column holds NaN or an infinity.
+    #[error("column `{column}` has a non-finite value ({value}) in data row {row}")]
+    NonFinite {
+        /// The column.
+        column: String,
+        /// 1-based data row (not counting a header line).
+        row: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// Every row has a missing cell in some used column (or the table is empty).
+    #[error("{}", no_rows_message(*.dropped))]
+    NoRows {
+        /// Rows dropped for missing cells (the table's row count).
+        dropped: usize,
+    },
+    /// A categorical variable of the model has one level in the rows used.
+    #[error(
+        "factor `{column}` has a single level (`{level}`) in the rows used; a categorical \
+         variable needs at least 2 levels"
+    )]
+    SingleLevelFactor {
+        /// The column.
+        column: String,
+        /// Its only level.
+        level: String,
+    },
+    /// A numeric grouping column has a non-integer value.
+    #[error(
+        "grouping factor `{column}` must be text or integer-valued, but data row {row} holds \
+         {value}"
+    )]
+    NonIntegerGroup {
+        /// The column.
+        column: String,
+        /// 1-based data row.
+        row: usize,
+        /// The offending value.
+        value: f64,
+    },
+    /// A grouping factor has fewer than two levels in the rows used.
+    #[error(
+        "grouping factor `{group}` has {levels} level(s) in the rows used; a random-effects \
+         term needs at least 2"
+    )]
+    TooFewLevels {
+        /// The grouping expression as written in formula syntax (`Subject`, `a:b`).
+        group: String,
+        /// Number of levels found.
+        levels: usize,
+    },
+    /// A factor has more levels than fit the `u32` level indices.
+    #[error("factor `{name}` has more than {} levels", u32::MAX)]
+    TooManyLevels {
+        /// The column or grouping expression.
+        name: String,
+    },
+}
+
+/// At most ten names, backquoted, for messages about a table's columns.
+fn list_names(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    if names.is_empty() {
+        return "no columns".to_owned();
+    }
+    let mut list = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(", … ({} in all)", names.len()));
+    }
+    list
+}
+
+fn no_rows_message(dropped: usize) -> String {
+    if dropped == 0 {
+        "the data has no rows".to_owned()
+    } else {
+        format!(
+            "no rows left: all {dropped} rows have a missing value in a column the formula uses"
+        )
+    }
+}

@@ -12,8 +12,8 @@ bin=target/release/lmm-report
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-$bin simulate --design insteval --out "$work/insteval.csv"
-$bin simulate --design slopes --rows 1000000 --groups 10000 --out "$work/slopes.csv"
+$bin workload --design insteval --out "$work/insteval.csv"
+$bin workload --design slopes --rows 1000000 --groups 10000 --out "$work/slopes.csv"
 
 measure() { # name, data, formula
   local name=$1 data=$2 formula=$3 times=() rss=0

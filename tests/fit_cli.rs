@@ -331,7 +331,7 @@ fn simulated(name: &str, args: &[&str]) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     let out = Command::new(BIN)
-        .arg("simulate")
+        .arg("workload")
         .args(args)
         .arg("--out")
         .arg(&path)

@@ -3,9 +3,13 @@
 //! ([`crate::io`]) and the exit code of each failure.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
 
 use lmm_engine::{Criterion, Fit, FitOptions, OptimizerChoice, Table};
 
+use super::progress::Progress;
 use crate::io::{self, DataError};
 
 /// What to fit.
@@ -67,4 +71,61 @@ pub fn fit_csv(
         &options,
         progress,
     )?)
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// CSV file with a header row; empty cells and NA are missing values.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// lme4 formula, e.g. "Reaction ~ 1 + Days + (1 + Days | Subject)".
+    #[arg(long)]
+    pub formula: String,
+    /// Fit by REML instead of maximum likelihood.
+    #[arg(long)]
+    pub reml: bool,
+    /// Print the fit as JSON instead of a text summary.
+    #[arg(long)]
+    pub json: bool,
+    /// `auto`: exact-gradient projected BFGS for models with one random-effects term, BOBYQA
+    /// otherwise; `bobyqa`: derivative-free BOBYQA for every model (lme4's default optimiser).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "bobyqa"])]
+    pub optimizer: String,
+}
+
+/// Runs the fit command.
+pub fn run(args: FitArgs) -> ExitCode {
+    let request = FitRequest {
+        data: args.data,
+        formula: args.formula,
+        criterion: if args.reml {
+            Criterion::Reml
+        } else {
+            Criterion::Ml
+        },
+        optimizer: if args.optimizer == "bobyqa" {
+            OptimizerChoice::Bobyqa
+        } else {
+            OptimizerChoice::Auto
+        },
+    };
+    let mut progress = Progress::new();
+    let outcome = fit_csv(&request, |e, f| progress.update(e, f));
+    progress.finish();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("lmm-report fit: error: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    for note in outcome.notes() {
+        eprintln!("lmm-report fit: note: {note}");
+    }
+    if args.json {
+        println!("{}", outcome.to_json().to_string_pretty());
+    } else {
+        print!("{outcome}");
+    }
+    ExitCode::SUCCESS
 }

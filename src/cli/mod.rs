@@ -1,5 +1,49 @@
 //! The command-line front end: `lmm-report` (the report), `lmm-report fit`, and
-//! `lmm-report workload` (seeded benchmark data). Owns argument parsing, exit codes and
+//! `lmm-report workload` (seeded benchmark data; `simulate` is an alias). Owns argument parsing, exit codes and
 //! progress display; all numerical work is the engine's and the report's.
 
+
 pub mod fit;
+mod progress;
+pub mod report;
+pub mod workload;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Regenerates the reproduction report (Markdown, HTML, SVG figures, results.json), or fits a
+/// linear mixed model to any CSV file with `lmm-report fit`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "lmm-report",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    report: report::ReportArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit a linear mixed model given by an lme4 formula to a CSV file.
+    Fit(fit::FitArgs),
+    /// Write a seeded synthetic data set (the benchmark workloads) as CSV.
+    #[command(visible_alias = "simulate")]
+    Workload(workload::WorkloadArgs),
+}
+
+/// Parses the command line and runs the chosen command; the process exit code is 0 on
+/// success, 1 for a runtime failure and 2 for a usage or input error.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Fit(args)) => fit::run(args),
+        Some(Command::Workload(args)) => workload::run(args),
+        None => report::run(cli.report),
+    }
+}

@@ -1,0 +1,78 @@
+//! `lmm-report` without a subcommand: render the report into `--out`, or compare with it
+//! (`--check`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::io::output;
+use crate::report::{self, ReportConfig};
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The gasoline panel CSV.
+    #[arg(long, default_value = "data/gasoline.csv")]
+    pub data: PathBuf,
+    /// Output directory.
+    #[arg(long, default_value = "output")]
+    pub out: PathBuf,
+    /// Directory holding the recorded reference fits.
+    #[arg(long, default_value = "data/reference")]
+    pub reference: PathBuf,
+    /// Directory holding report.md.j2 and report.html.j2.
+    #[arg(long, default_value = "templates")]
+    pub templates: PathBuf,
+    /// Render in memory and compare with the files in --out; exit 1 if any differ.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Runs the report command.
+pub fn run(args: ReportArgs) -> ExitCode {
+    let config = ReportConfig {
+        data: args.data,
+        reference_dir: args.reference,
+        templates: args.templates,
+    };
+    let rendered = match report::render(&config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lmm-report: error: {e}");
+            return ExitCode::from(e.exit_code() as u8);
+        }
+    };
+    if args.check {
+        let drift = output::check(&args.out, &rendered.files);
+        if drift.is_empty() {
+            println!(
+                "{}: {} files up to date",
+                args.out.display(),
+                rendered.files.len()
+            );
+            return ExitCode::SUCCESS;
+        }
+        eprintln!(
+            "lmm-report: {} is out of date; regenerate with `cargo run --release`:",
+            args.out.display()
+        );
+        for d in drift {
+            eprintln!("  {d}");
+        }
+        return ExitCode::from(1);
+    }
+    match output::write_atomic(&args.out, &rendered.files) {
+        Ok(()) => {
+            println!(
+                "wrote {} files to {}",
+                rendered.files.len(),
+                args.out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lmm-report: error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

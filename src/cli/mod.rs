@@ -2,7 +2,6 @@
 //! `lmm-report workload` (seeded benchmark data; `simulate` is an alias). Owns argument parsing, exit codes and
 //! progress display; all numerical work is the engine's and the report's.
 
-
 pub mod fit;
 mod progress;
 pub mod report;

@@ -4,14 +4,12 @@
 //! (mean, bias, spread). Replicates run in parallel but are collected in seed order, so the
 //! result does not depend on the number of threads.
 
-use faer::Mat;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::report::article::{ArticleError, DenseRandomIntercept, NelderMeadOptions};
 use crate::report::simulation::{RandomInterceptDesign, SimulatedData};
-use lmm_engine::{Criterion, FitOptions, LinearMixedModel, ModelError};
-use lmm_engine::{ModelMatrices, RandomEffectsTerm};
+use lmm_engine::{Column, Criterion, FitOptions, Table};
 use serde::Serializer;
 
 /// The four estimators compared, in table order.
@@ -35,7 +33,7 @@ pub enum StudyError {
     Engine {
         seed: u64,
         #[source]
-        source: ModelError,
+        source: lmm_engine::Error,
     },
 }
 
@@ -105,27 +103,36 @@ pub struct SimulationStudy {
     pub estimators: Vec<EstimatorSummary>,
 }
 
-/// The article's simulated data as model matrices for the sparse engine.
-pub fn model_matrices(data: &SimulatedData, groups: usize) -> ModelMatrices {
-    let n = data.y.len();
+/// The article's simulated data as a table (`y`, `x1` … `x{p-1}`, integer group `g`) for the
+/// engine's formula interface.
+pub fn simulated_table(data: &SimulatedData) -> Table {
     let p = data.x.first().map_or(0, Vec::len);
-    ModelMatrices {
-        response: "y".into(),
-        y: data.y.clone(),
-        x: Mat::from_fn(n, p, |i, j| data.x[i][j]),
-        fixed_names: std::iter::once("(Intercept)".to_owned())
-            .chain((1..p).map(|j| format!("x{j}")))
-            .collect(),
-        dropped_fixed: Vec::new(),
-        terms: vec![RandomEffectsTerm {
-            group: "g".into(),
-            columns: vec!["(Intercept)".into()],
-            levels: (1..=groups).map(|g| g.to_string()).collect(),
-            refs: data.group.iter().map(|&g| g as u32).collect(),
-            z: vec![1.0; n],
-        }],
-        rows_dropped: 0,
+    let mut table = Table::new().with(
+        "y",
+        Column::Numeric(data.y.iter().map(|&v| Some(v)).collect()),
+    );
+    for j in 1..p {
+        table.push(
+            format!("x{j}"),
+            Column::Numeric(data.x.iter().map(|row| Some(row[j])).collect()),
+        );
     }
+    // Lossless: group indices are below the design's group count.
+    table.with(
+        "g",
+        Column::Integer(data.group.iter().map(|&g| Some(g as i64)).collect()),
+    )
+}
+
+/// The engine's formula for the simulated data with `p` fixed-effects columns (intercept
+/// included): `y ~ 1 + x1 + … + (1 | g)`.
+pub fn simulated_formula(p: usize) -> String {
+    let mut formula = String::from("y ~ 1");
+    for j in 1..p {
+        formula.push_str(&format!(" + x{j}"));
+    }
+    formula.push_str(" + (1 | g)");
+    formula
 }
 
 /// Fits one replicate four ways; returns [σ², σ_b²] per estimator in [`ESTIMATORS`] order.
@@ -145,13 +152,15 @@ pub fn fit_replicate(
     for (slot, fit) in fits.iter().enumerate() {
         out[slot] = [fit.sigma.powi(2), fit.sigma_b.powi(2)];
     }
-    let matrices = model_matrices(&data, design.groups);
-    let mut model = LinearMixedModel::new(&matrices).map_err(engine)?;
+    let table = simulated_table(&data);
+    let formula = simulated_formula(data.x.first().map_or(0, Vec::len));
     for (slot, criterion) in [(2, Criterion::Ml), (3, Criterion::Reml)] {
-        let fit = model
-            .fit(&FitOptions::default().with_criterion(criterion))
-            .map_err(engine)?;
-        out[slot] = [fit.sigma.powi(2), fit.variance_components[0].variances[0]];
+        let options = FitOptions::default().with_criterion(criterion);
+        let fit = lmm_engine::fit(&formula, &table, &options).map_err(engine)?;
+        out[slot] = [
+            fit.sigma().powi(2),
+            fit.variance_components()[0].variances[0],
+        ];
     }
     Ok(out)
 }

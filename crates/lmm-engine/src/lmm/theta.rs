@@ -51,11 +51,6 @@ impl ThetaLayout {
         self.len == 0
     }
 
-    /// Number of terms.
-    pub fn nterms(&self) -> usize {
-        self.widths.len()
-    }
-
     /// Width k of term `t` (formula order).
     pub fn width(&self, t: usize) -> usize {
         self.widths[t]

@@ -230,7 +230,7 @@ mod tests {
             );
             let plain = model
                 .fit(&FitOptions {
-                    criterion: criterion,
+                    criterion,
                     optimizer: OptimizerChoice::Bobyqa,
                     ..FitOptions::default()
                 })

@@ -28,10 +28,10 @@ impl LinearMixedModel {
     /// Fits the model, calling `progress(evaluations, objective)` after every objective
     /// evaluation (for a CLI progress display).
     ///
-    /// Which optimiser runs (see [`crate::optim::bobyqa`] for the measurements behind the choice):
+    /// Which optimiser runs (the `optim::bobyqa` module documentation has the measurements behind the choice):
     /// single-term models use a projected BFGS with the exact gradient; models whose largest
     /// dense block is followed by small terms use BOBYQA over the leading θ with the trailing
-    /// θ profiled out ([`crate::lmm::profiled_tail`]); all others plain BOBYQA.
+    /// θ profiled out (`lmm::profiled_tail`); all others plain BOBYQA.
     pub fn fit_with_progress<P: FnMut(usize, f64)>(
         &mut self,
         options: &FitOptions,

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::io::output;
-use crate::report::{self, ReportConfig};
+use crate::report::results::ResultsError;
+use crate::report::{self, ReportConfig, ReportError};
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -39,7 +40,7 @@ pub fn run(args: ReportArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("lmm-report: error: {e}");
-            return ExitCode::from(e.exit_code() as u8);
+            return ExitCode::from(exit_code(&e));
         }
     };
     if args.check {
@@ -74,5 +75,14 @@ pub fn run(args: ReportArgs) -> ExitCode {
             eprintln!("lmm-report: error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The exit code of a failed report: 2 for bad input (the data or a reference file), 1 for
+/// everything else (templates, figures, a failing computation).
+fn exit_code(e: &ReportError) -> u8 {
+    match e {
+        ReportError::Data(_) | ReportError::Results(ResultsError::Reference { .. }) => 2,
+        _ => 1,
     }
 }

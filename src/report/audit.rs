@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::report::article::{ArticleError, ArticleFit, DenseRandomIntercept, LogDetWeight};
-use crate::report::results::rounded;
+use crate::report::rounding::{round_sig, rounded};
 use lmm_engine::{minimize_bobyqa, BobyqaSettings};
 
 /// One optimiser run on one objective.
@@ -179,11 +179,8 @@ pub fn run(
         theta_published,
         theta_corrected,
         runs,
-        optimiser_spread: crate::report::results::round_sig(optimiser_spread, 1),
-        objective_shift_sigma2: crate::report::results::round_sig(
-            rel(published.sigma.powi(2), corrected.sigma.powi(2)),
-            6,
-        ),
+        optimiser_spread: round_sig(optimiser_spread, 1),
+        objective_shift_sigma2: round_sig(rel(published.sigma.powi(2), corrected.sigma.powi(2)), 6),
         profile: ThetaProfile {
             published: profile_of(published),
             corrected: profile_of(corrected),

@@ -11,6 +11,7 @@ pub mod mathml;
 pub mod provenance;
 pub mod render;
 pub mod results;
+pub mod rounding;
 pub mod simulation;
 pub mod study;
 

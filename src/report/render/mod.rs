@@ -64,16 +64,6 @@ pub enum ReportError {
     },
 }
 
-impl ReportError {
-    /// Process exit code: 2 for bad input (data or reference files), 1 for everything else.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ReportError::Data(_) | ReportError::Results(ResultsError::Reference { .. }) => 2,
-            _ => 1,
-        }
-    }
-}
-
 /// The rendered output files, by file name, in a stable order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedReport {

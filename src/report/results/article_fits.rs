@@ -7,8 +7,8 @@ use crate::io::GasolinePanel;
 use crate::report::article::{ArticleError, ArticleFit, DenseRandomIntercept, NelderMeadOptions};
 use crate::report::simulation::RandomInterceptDesign;
 
-use super::rounding::{round_sig, rounded, SIMULATION_DIGITS};
 use super::{Coefficient, FIXED_NAMES};
+use crate::report::rounding::{round_sig, rounded, SIMULATION_DIGITS};
 
 /// One run of the article's dense estimator.
 #[derive(Debug, Clone, Serialize)]

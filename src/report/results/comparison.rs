@@ -6,8 +6,8 @@ use serde::Serialize;
 use super::article_fits::ArticleEstimate;
 use super::engine_fits::EngineEstimate;
 use super::references::References;
-use super::rounding::{one_digit, rounded};
 use super::FIXED_NAMES;
+use crate::report::rounding::{one_digit, rounded};
 
 /// One row of the side-by-side comparison: a quantity in every estimator's column, `None`
 /// where the estimator does not produce it.

@@ -6,8 +6,8 @@ use serde::Serialize;
 use crate::io::GasolinePanel;
 use lmm_engine::{Criterion, Fit, FitOptions, Formula, ModelMatrices};
 
-use super::rounding::{rounded, rounded_vec};
 use super::{Coefficient, ResultsError, GASOLINE_FORMULA};
+use crate::report::rounding::{rounded, rounded_vec};
 
 /// The sparse engine's fit of the gasoline model.
 #[derive(Debug, Clone, Serialize)]

@@ -4,7 +4,7 @@
 //! dispatch in the linear algebra) cannot change a committed byte.
 
 //!
-//! One concern per file: [`rounding`], [`references`] (recorded values), [`article_fits`] (the
+//! One concern per file: [`references`] (recorded values), [`article_fits`] (the
 //! post's estimator), [`engine_fits`] (the sparse engine), [`comparison`] (the side-by-side
 //! table); this file holds the top-level [`Results`] and [`compute`].
 
@@ -12,7 +12,6 @@ mod article_fits;
 mod comparison;
 mod engine_fits;
 mod references;
-mod rounding;
 
 use serde::Serialize;
 
@@ -23,6 +22,9 @@ use crate::report::provenance::Provenance;
 use crate::report::simulation::RandomInterceptDesign;
 use crate::report::study::{self, SimulationStudy, StudyError};
 
+pub use crate::report::rounding::{
+    one_digit, round_sig, rounded, rounded_vec, SIGNIFICANT_DIGITS, SIMULATION_DIGITS,
+};
 pub use article_fits::{
     fit_article_variants, gasoline_dense, simulation_check, ArticleEstimate, SimulationCheck,
 };
@@ -35,9 +37,6 @@ pub use engine_fits::{
     engine_estimate, factor_pattern, fit_engine, gasoline_matrices, CountryEffect, EngineEstimate,
 };
 pub use references::{load_references, max_relative_difference, ReferenceEstimate, References};
-pub use rounding::{
-    one_digit, round_sig, rounded, rounded_vec, SIGNIFICANT_DIGITS, SIMULATION_DIGITS,
-};
 
 /// A named coefficient.
 #[derive(Debug, Clone, Serialize)]

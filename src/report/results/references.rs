@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::rounding::{rounded, rounded_vec};
 use super::{ArticleEstimate, ResultsError};
+use crate::report::rounding::{rounded, rounded_vec};
 
 /// Recorded reference values (never recomputed here), as shipped in `data/reference/`.
 #[derive(Debug, Clone, Serialize)]

@@ -1,5 +1,6 @@
-//! Rounding of every float on its way into `results.json`: a fixed number of significant
-//! digits, so that last-bit differences between CPUs cannot change a committed byte.
+//! Rounding of every float on its way into `results.json` (the results, the audit and the
+//! study use it): a fixed number of significant digits, so that last-bit differences between
+//! CPUs cannot change a committed byte.
 
 use serde::Serializer;
 

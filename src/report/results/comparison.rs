@@ -29,26 +29,43 @@ pub struct ComparisonRow {
 #[serde(transparent)]
 pub struct Rounded(#[serde(serialize_with = "rounded")] pub f64);
 
-/// |a − b| and the number of significant digits on which a and b agree.
+/// |a − b| / |b| and the number of significant digits on which a and b agree.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Difference {
+    /// The relative difference, rounded *up* to one significant digit (as shown), so that the
+    /// agreement shown is never better than the real one.
     #[serde(serialize_with = "one_digit")]
-    pub absolute: f64,
+    pub relative: f64,
+    /// ⌊−log10⌋ of the relative difference *as shown* (capped at 15), so that two cells that
+    /// show the same difference always show the same digits.
     pub digits: u32,
 }
 
 impl Difference {
-    /// Compares `a` with the reference `b`. Digits are ⌊−log10(|a − b| / |b|)⌋, capped at 15.
+    /// Compares `a` with the reference `b`.
     pub fn of(a: f64, b: f64) -> Self {
-        let absolute = (a - b).abs();
-        let relative = absolute / b.abs().max(f64::MIN_POSITIVE);
+        let relative = round_up_one_digit((a - b).abs() / b.abs().max(f64::MIN_POSITIVE));
         let digits = if relative == 0.0 {
             15
         } else {
             (-relative.log10()).floor().clamp(0.0, 15.0) as u32
         };
-        Self { absolute, digits }
+        Self { relative, digits }
     }
+}
+
+/// `x ≥ 0` rounded up to one significant digit (`1.4e-7` → `2e-7`; `1e-7` stays), through
+/// decimal text so the result prints exactly.
+fn round_up_one_digit(x: f64) -> f64 {
+    if !(x > 0.0 && x.is_finite()) {
+        return x;
+    }
+    let exponent = x.log10().floor() as i32;
+    let scale = 10f64.powi(exponent);
+    // A hair of tolerance: 1e-7 computed as 1.0000000000000002e-7 is still 1e-7.
+    let mantissa = (x / scale * (1.0 - 1e-12)).ceil();
+    let text = format!("{}e{exponent}", mantissa as u32);
+    text.parse().unwrap_or(x)
 }
 
 /// Column headings of the comparison table.
@@ -207,5 +224,22 @@ pub(super) fn comparison(
         agreement_columns: AGREEMENT_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
         rows,
         min_digits,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differences_round_up_and_equal_differences_read_equally() {
+        assert_eq!(round_up_one_digit(1.4e-7), 2e-7);
+        assert_eq!(round_up_one_digit(1e-7), 1e-7);
+        assert_eq!(round_up_one_digit(9.2e-8), 1e-7);
+        let a = Difference::of(1.0 + 1.4e-7, 1.0);
+        let b = Difference::of(100.0 + 1.9e-5, 100.0);
+        assert_eq!((a.relative, a.digits), (2e-7, 6));
+        assert_eq!((b.relative, b.digits), (a.relative, a.digits));
+        assert_eq!(Difference::of(3.0, 3.0).digits, 15);
     }
 }

@@ -26,6 +26,9 @@ pub struct EngineEstimate {
     #[serde(serialize_with = "rounded")]
     pub objective: f64,
     pub evaluations: usize,
+    /// The optimiser path the engine took, as its fit recorded it ("projected BFGS with exact
+    /// gradient", "BOBYQA", …): the report says how each number was computed from this.
+    pub optimizer: String,
     pub converged: bool,
     pub singular: bool,
     /// Country conditional modes with their conditional standard deviations.
@@ -74,6 +77,7 @@ pub fn engine_estimate(engine_fit: &Fit) -> EngineEstimate {
         std_errors: fit.std_errors(),
         objective: fit.objective,
         evaluations: fit.evaluations,
+        optimizer: optimizer_of(&fit.message),
         converged: fit.converged,
         singular: fit.singular,
         country_effects: effects
@@ -88,6 +92,14 @@ pub fn engine_estimate(engine_fit: &Fit) -> EngineEstimate {
             .collect(),
         summary: engine_fit.to_string(),
     }
+}
+
+/// The optimiser named at the head of a fit's message ("BOBYQA: converged …" → "BOBYQA").
+fn optimizer_of(message: &str) -> String {
+    message
+        .split_once(": ")
+        .map_or(message, |(head, _)| head)
+        .to_owned()
 }
 
 /// Fits the gasoline model with the sparse engine by ML and REML, through the engine's one

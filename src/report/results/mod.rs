@@ -15,7 +15,7 @@ mod references;
 
 use serde::Serialize;
 
-use crate::io::GasolinePanel;
+use crate::io::{GasolinePanel, TIME_ORIGIN};
 use crate::report::article::{ArticleError, NelderMeadOptions};
 use crate::report::audit::{self, Audit};
 use crate::report::provenance::Provenance;
@@ -58,6 +58,15 @@ pub struct DataSummary {
     pub years_per_country: usize,
     pub first_year: i64,
     pub last_year: i64,
+    /// The year where `Time = 0` (the article's centring).
+    pub time_origin: i64,
+    /// Observed ranges `[min, max]` of the covariates and the response.
+    #[serde(serialize_with = "rounded_vec")]
+    pub lincomep_range: Vec<f64>,
+    #[serde(serialize_with = "rounded_vec")]
+    pub lrpmg_range: Vec<f64>,
+    #[serde(serialize_with = "rounded_vec")]
+    pub lcarpcap_range: Vec<f64>,
     pub country_names: Vec<String>,
 }
 
@@ -128,6 +137,15 @@ pub const STUDY_FIRST_SEED: u64 = 1;
 /// The seed of the simulation check; any fixed value would do.
 pub const SIMULATION_SEED: u64 = 20211201;
 
+/// `[min, max]` of finite values (empty for none).
+fn range(values: &[f64]) -> Vec<f64> {
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    match finite.clone().reduce(f64::min).zip(finite.reduce(f64::max)) {
+        Some((lo, hi)) => vec![lo, hi],
+        None => Vec::new(),
+    }
+}
+
 /// Computes everything the report shows.
 pub fn compute(
     panel: &GasolinePanel,
@@ -197,6 +215,11 @@ pub fn compute(
             years_per_country: panel.nrows() / panel.countries.len().max(1),
             first_year: years.iter().copied().min().unwrap_or(0),
             last_year: years.iter().copied().max().unwrap_or(0),
+            // Lossless: the origin is a whole year.
+            time_origin: TIME_ORIGIN as i64,
+            lincomep_range: range(&panel.lincomep),
+            lrpmg_range: range(&panel.lrpmg),
+            lcarpcap_range: range(&panel.lcarpcap),
             country_names: panel.countries.clone(),
         },
         formula: GASOLINE_FORMULA.into(),

@@ -7,6 +7,7 @@ pub mod article;
 pub mod audit;
 pub mod figures;
 pub mod format;
+pub mod influence;
 pub mod mathml;
 pub mod provenance;
 pub mod render;

@@ -13,12 +13,13 @@
 //! Text is measured with plotters' naive font metrics (no system fonts are needed), so label areas
 //! are sized here from character counts with a generous per-character width.
 //!
-//! One figure family per file ([`gasoline`], [`profile`], [`caterpillar`], [`sparsity`],
-//! [`strip`]) on shared [`style`], [`axis`] and [`panel`] helpers.
+//! One figure family per file ([`gasoline`], [`profile`], [`caterpillar`], [`influence`],
+//! [`sparsity`], [`strip`]) on shared [`style`], [`axis`] and [`panel`] helpers.
 
 mod axis;
 mod caterpillar;
 mod gasoline;
+mod influence;
 mod panel;
 mod profile;
 mod sparsity;
@@ -31,6 +32,7 @@ use plotters::prelude::DrawingAreaErrorKind;
 
 pub use caterpillar::caterpillar;
 pub use gasoline::{between_within, covariates, trajectories};
+pub use influence::{influence, InfluencePanel};
 pub use profile::deviance_profile;
 pub use sparsity::sparsity;
 pub use strip::simulation_strip;

@@ -86,7 +86,11 @@ pub(super) fn draw_figures(
         figure(
             "sparsity-z.svg",
             figures::sparsity(
-                "Z: 342 observations × 18 countries",
+                &format!(
+                    "Z: {} observations × {} countries",
+                    panel.nrows(),
+                    panel.countries.len()
+                ),
                 panel.nrows(),
                 panel.countries.len(),
                 &fig.z_pattern,
@@ -123,5 +127,27 @@ pub(super) fn draw_figures(
                 "σ_b² estimate",
             ),
         )?,
+        figure("influence.svg", {
+            let refits = &results.influence.refits;
+            let labels: Vec<String> = refits.iter().map(|r| r.country.clone()).collect();
+            let sigma_b2: Vec<f64> = refits.iter().map(|r| r.engine.sigma_b2).collect();
+            let slope: Vec<f64> = refits.iter().map(|r| r.engine.beta[2]).collect();
+            let ml = &results.engine[0];
+            figures::influence(
+                &labels,
+                [
+                    figures::InfluencePanel {
+                        title: "σ_b² without the country",
+                        values: &sigma_b2,
+                        full: ml.sigma_b2,
+                    },
+                    figures::InfluencePanel {
+                        title: "LIncomeP slope without it",
+                        values: &slope,
+                        full: ml.beta[2].estimate,
+                    },
+                ],
+            )
+        })?,
     ]))
 }

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::io::{GasolinePanel, TIME_ORIGIN};
 use crate::report::article::{ArticleError, NelderMeadOptions};
 use crate::report::audit::{self, Audit};
+use crate::report::influence::{self, FullFit, Influence, InfluenceError};
 use crate::report::provenance::Provenance;
 use crate::report::simulation::RandomInterceptDesign;
 use crate::report::study::{self, SimulationStudy, StudyError};
@@ -94,6 +95,7 @@ pub struct Results {
     pub audit: Audit,
     pub simulation: SimulationCheck,
     pub study: SimulationStudy,
+    pub influence: Influence,
     pub provenance: Provenance,
     /// Figure data that is not part of `results.json`.
     #[serde(skip)]
@@ -122,6 +124,8 @@ pub enum ResultsError {
     Engine(#[from] lmm_engine::Error),
     #[error("simulation study: {0}")]
     Study(#[from] StudyError),
+    #[error("influence analysis: {0}")]
+    Influence(#[from] InfluenceError),
 }
 
 /// The gasoline model in lme4 syntax.
@@ -194,6 +198,29 @@ pub fn compute(
         STUDY_REPLICATES,
         STUDY_FIRST_SEED,
     )?;
+    let ml = &engine_fits[0];
+    let effects = &ml.conditional_modes()[0];
+    let modes: Vec<f64> = panel
+        .countries
+        .iter()
+        .map(|c| {
+            effects
+                .levels
+                .iter()
+                .position(|l| l == c)
+                .map_or(f64::NAN, |l| effects.mode(l, 0))
+        })
+        .collect();
+    let influence = influence::run(
+        panel,
+        GASOLINE_FORMULA,
+        FullFit {
+            sigma_b2: ml.variance_components()[0].variances[0],
+            beta: &ml.beta(),
+            std_errors: &ml.std_errors(),
+            modes: &modes,
+        },
+    )?;
     let term = &matrices.terms[0];
     let (factor_order, factor_pattern) = factor_pattern(&matrices, engine_fits[0].theta()[0]);
     let figures = FigureData {
@@ -231,6 +258,7 @@ pub fn compute(
         audit,
         simulation: simulation_check(SIMULATION_SEED)?,
         study,
+        influence,
         provenance: crate::report::provenance::provenance(data_file, data_bytes),
         figures,
     })

@@ -52,6 +52,7 @@ fn rendering_twice_gives_identical_bytes() {
             "fig1.svg",
             "fig2.svg",
             "fig3.svg",
+            "influence.svg",
             "profile.svg",
             "report.html",
             "report.md",

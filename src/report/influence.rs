@@ -153,13 +153,21 @@ fn without(panel: &GasolinePanel, c: usize) -> (Vec<Vec<f64>>, Vec<usize>, Vec<f
         .with("LRPMG", num(pick(&panel.lrpmg)))
         .with(
             "Country",
-            Column::Text(rows.iter().map(|&i| Some(panel.country[i].clone())).collect()),
+            Column::Text(
+                rows.iter()
+                    .map(|&i| Some(panel.country[i].clone()))
+                    .collect(),
+            ),
         );
     (x, group, y, table)
 }
 
 /// Refits the model without each country in turn.
-pub fn run(panel: &GasolinePanel, formula: &str, full: FullFit<'_>) -> Result<Influence, InfluenceError> {
+pub fn run(
+    panel: &GasolinePanel,
+    formula: &str,
+    full: FullFit<'_>,
+) -> Result<Influence, InfluenceError> {
     let m = panel.countries.len();
     let refits = (0..m)
         .into_par_iter()
@@ -180,11 +188,12 @@ pub fn run(panel: &GasolinePanel, formula: &str, full: FullFit<'_>) -> Result<In
                 beta: fit.beta.clone(),
             };
             let options = FitOptions::default().with_criterion(Criterion::Ml);
-            let engine_fit =
-                lmm_engine::fit(formula, &table, &options).map_err(|source| InfluenceError::Engine {
+            let engine_fit = lmm_engine::fit(formula, &table, &options).map_err(|source| {
+                InfluenceError::Engine {
                     country: country.clone(),
                     source,
-                })?;
+                }
+            })?;
             let engine = Estimates {
                 sigma2: engine_fit.sigma().powi(2),
                 sigma_b2: engine_fit.variance_components()[0].variances[0],

@@ -24,7 +24,10 @@ pub struct InfluencePanel<'a> {
 /// Influence dot chart (800 wide, 22 px per row): rows are the labels (the left-out units),
 /// sorted by the first panel's values (stable, smallest at the bottom); each panel shows one dot
 /// per row and a dashed line at its full-data value.
-pub fn influence(labels: &[String], panels: [InfluencePanel<'_>; 2]) -> Result<String, FigureError> {
+pub fn influence(
+    labels: &[String],
+    panels: [InfluencePanel<'_>; 2],
+) -> Result<String, FigureError> {
     let n = labels.len();
     if panels.iter().any(|p| p.values.len() != n) {
         return Err(FigureError::InvalidInput(format!(

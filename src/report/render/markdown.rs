@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use super::tables::label_table_cells;
 use crate::report::mathml::{render_math_events, MathError};
 
 /// Markdown → HTML with pulldown-cmark; an image whose target names a rendered figure is
@@ -49,6 +50,7 @@ pub fn markdown_to_html(
     }
     let events = anchor_headings(events);
     let events = render_math_events(events.into_iter())?;
+    let events = label_table_cells(events);
     let mut out = String::new();
     html::push_html(&mut out, events.into_iter());
     Ok(out)

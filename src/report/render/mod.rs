@@ -3,11 +3,13 @@
 //! `templates/report.md.j2` with minijinja, and the HTML is the same Markdown through
 //! pulldown-cmark, with each figure's SVG inlined so the page stands alone.
 //!
-//! [`templates`] (minijinja), [`markdown`] (pulldown-cmark, figures, MathML, anchors) and
+//! [`templates`] (minijinja), [`markdown`] (pulldown-cmark, figures, MathML, anchors),
+//! [`tables`] (phone-friendly labelled cells) and
 //! [`draw`] (drawing every figure) are the steps; this file wires them together.
 
 mod draw;
 mod markdown;
+mod tables;
 mod templates;
 
 pub use markdown::{markdown_to_html, slug};

@@ -58,5 +58,15 @@ pub(super) fn render(
         // explicitly surfaces any error instead of losing it in Drop.
         root.present()?;
     }
-    Ok(svg)
+    Ok(with_subscripts(&svg))
+}
+
+/// Writes the report's one subscripted symbol, `σ_b`, as a real subscript: plotters draws text
+/// literally, so the label strings say `σ_b` and the SVG gets `σ<tspan …>b</tspan>`. Only text
+/// content can contain it (plotters escapes no `_` and writes no attribute with one).
+pub(super) fn with_subscripts(svg: &str) -> String {
+    svg.replace(
+        "σ_b",
+        "σ<tspan baseline-shift=\"sub\" font-size=\"75%\">b</tspan>",
+    )
 }

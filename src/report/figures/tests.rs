@@ -57,9 +57,25 @@ fn assert_svg(svg: &str, width: u32, height: u32, texts: &[&str]) {
 }
 
 /// True when some `<text>` element reads exactly `text` (the backend writes the content on
-/// a line of its own).
+/// a line of its own), with `σ_b` written as a subscript.
 fn has_text(svg: &str, text: &str) -> bool {
+    let text = super::style::with_subscripts(text);
     svg.lines().any(|line| line == text)
+}
+
+#[test]
+fn sigma_b_is_a_real_subscript() {
+    let svg = simulation_strip(
+        &[("a".into(), vec![1.0, 2.0])],
+        None,
+        "σ_b² by estimator",
+        "σ_b",
+    )
+    .unwrap();
+    assert!(!svg.contains("σ_b"), "literal σ_b left in the SVG");
+    assert!(
+        svg.contains("σ<tspan baseline-shift=\"sub\" font-size=\"75%\">b</tspan>² by estimator")
+    );
 }
 
 #[test]

@@ -58,6 +58,7 @@ fn rendering_twice_gives_identical_bytes() {
             "report.md",
             "results.json",
             "sparsity-l.svg",
+            "sparsity-z-slopes.svg",
             "sparsity-z.svg",
             "study-sigma-b2.svg",
             "study-sigma2.svg"

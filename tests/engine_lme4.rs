@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{close, close_abs, gasoline_table, lme4, table, Lme4Fit};
+use common::{close, close_abs, gasoline_table, lme4, lme4_extra, table, Lme4Fit};
 use lmm_report::engine::{
     fit, Criterion, Fit, FitOptions, Formula, LinearMixedModel, ModelMatrices, OptimizerChoice,
     Table,
@@ -235,6 +235,38 @@ fn bobyqa_also_matches_lme4() {
             for (got, want) in fit.theta().iter().zip(reference.theta()) {
                 close("theta", *got, want, 1e-4);
             }
+        }
+    }
+}
+
+/// The report's random-slope extension (the post's "time random effect"): uncorrelated and
+/// correlated slopes for Time by country, ML, against lme4 (data/reference/lme4_extra.json).
+#[test]
+fn gasoline_time_slopes_match_lme4() {
+    let table = gasoline_table();
+    for id in [
+        "gasoline_uncorrelated_time_slope",
+        "gasoline_correlated_time_slope",
+    ] {
+        let reference = lme4_extra(id);
+        let fit = fit_with(&table, &reference.formula, Criterion::Ml);
+        assert!(fit.converged(), "{id}: {}", fit.result().message);
+        close_abs(
+            &format!("{id} objective"),
+            fit.objective(),
+            reference.objective,
+            1e-6,
+        );
+        for (got, want) in fit.beta().iter().zip(&reference.beta) {
+            close(&format!("{id} beta"), *got, *want, 1e-5);
+        }
+        for (got, want) in fit.theta().iter().zip(&reference.theta) {
+            close_abs(
+                &format!("{id} theta"),
+                *got,
+                *want,
+                1e-4 * reference.theta[0],
+            );
         }
     }
 }

@@ -161,7 +161,11 @@ fn html_is_self_contained_with_math_contents_and_figures() {
     assert!(html.contains("<h2 id=\"the-log-determinant-audit\""));
     assert!(html.contains("<math"), "math rendered to MathML");
     assert!(!html.contains("$$"), "no raw TeX left");
-    let figures = rendered.files.keys().filter(|k| k.ends_with(".svg")).count();
+    let figures = rendered
+        .files
+        .keys()
+        .filter(|k| k.ends_with(".svg"))
+        .count();
     assert!(figures >= 10, "{figures} figures");
     assert_eq!(html.matches("<svg").count(), figures, "all figures inline");
     assert!(!html.contains("<script"));

@@ -14,6 +14,7 @@ pub mod render;
 pub mod results;
 pub mod rounding;
 pub mod simulation;
+pub mod slopes;
 pub mod study;
 
 pub use render::{render, ReportConfig, ReportError};

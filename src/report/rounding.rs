@@ -43,3 +43,11 @@ pub fn rounded_vec<S: Serializer>(xs: &[f64], s: S) -> Result<S::Ok, S::Error> {
 pub fn one_digit<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(round_sig(*x, 1))
 }
+
+/// Serialises an optional `f64` rounded to [`SIGNIFICANT_DIGITS`] (`None` as `null`).
+pub fn rounded_option<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(v) => s.serialize_some(&round_sig(*v, SIGNIFICANT_DIGITS)),
+        None => s.serialize_none(),
+    }
+}

@@ -145,6 +145,9 @@ pub struct ExtraFit {
     pub criterion: String,
     pub objective: f64,
     pub theta: Vec<f64>,
+    /// β, where recorded.
+    #[serde(default)]
+    pub beta: Vec<f64>,
 }
 
 #[derive(Deserialize)]

@@ -127,6 +127,20 @@ pub(super) fn draw_figures(
                 "σ_b² estimate",
             ),
         )?,
+        figure("sparsity-z-slopes.svg", {
+            let slopes = &results.random_slopes;
+            figures::sparsity(
+                &format!(
+                    "Z with a Time slope: {} observations × {} columns",
+                    slopes.z_shape.0, slopes.z_shape.1
+                ),
+                slopes.z_shape.0,
+                slopes.z_shape.1,
+                &slopes.z_pattern,
+                400,
+                560,
+            )
+        })?,
         figure("influence.svg", {
             let refits = &results.influence.refits;
             let labels: Vec<String> = refits.iter().map(|r| r.country.clone()).collect();

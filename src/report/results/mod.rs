@@ -21,6 +21,7 @@ use crate::report::audit::{self, Audit};
 use crate::report::influence::{self, FullFit, Influence, InfluenceError};
 use crate::report::provenance::Provenance;
 use crate::report::simulation::RandomInterceptDesign;
+use crate::report::slopes::{self, RandomSlopes};
 use crate::report::study::{self, SimulationStudy, StudyError};
 
 pub use crate::report::rounding::{
@@ -96,6 +97,7 @@ pub struct Results {
     pub simulation: SimulationCheck,
     pub study: SimulationStudy,
     pub influence: Influence,
+    pub random_slopes: RandomSlopes,
     pub provenance: Provenance,
     /// Figure data that is not part of `results.json`.
     #[serde(skip)]
@@ -259,6 +261,7 @@ pub fn compute(
         simulation: simulation_check(SIMULATION_SEED)?,
         study,
         influence,
+        random_slopes: slopes::run(panel)?,
         provenance: crate::report::provenance::provenance(data_file, data_bytes),
         figures,
     })

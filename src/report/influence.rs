@@ -89,8 +89,10 @@ pub struct Influence {
     pub between_correlation: f64,
     #[serde(serialize_with = "rounded")]
     pub between_correlation_without: f64,
-    /// Rank (1 = highest) of the most influential country's mean `LCarPCap`.
+    /// Rank (1 = highest) of the most influential country's mean `LCarPCap`, and of the
+    /// lowest-income country's.
     pub cars_rank_of_most_influential: usize,
+    pub cars_rank_of_lowest_income: usize,
     /// Index of the refit that moves the LIncomeP slope most (in standard errors), and of the
     /// one that moves the LRPMG slope most.
     pub largest_lincomep_shift: usize,
@@ -244,10 +246,9 @@ pub fn run(
         .filter(|&(c, _)| c != most_influential)
         .map(|(_, &p)| p)
         .collect();
-    let cars_rank_of_most_influential = 1 + means
-        .iter()
-        .filter(|m| m.0 > means[most_influential].0)
-        .count();
+    let cars_rank = |c: usize| 1 + means.iter().filter(|m| m.0 > means[c].0).count();
+    let cars_rank_of_most_influential = cars_rank(most_influential);
+    let cars_rank_of_lowest_income = cars_rank(lowest_income);
     Ok(Influence {
         largest_lincomep_shift: argmax_abs(&refits, |r| r.lincomep_shift_in_se),
         largest_lrpmg_shift: argmax_abs(&refits, |r| r.lrpmg_shift_in_se),
@@ -255,6 +256,7 @@ pub fn run(
         between_correlation: correlation(&means),
         between_correlation_without: correlation(&without_most),
         cars_rank_of_most_influential,
+        cars_rank_of_lowest_income,
         runner_up: by_shift.get(1).copied().unwrap_or(0),
         lowest_income,
         estimator_agreement,

@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{close, close_abs, gasoline_table, lme4, lme4_extra, table, Lme4Fit};
+use common::{
+    assert_fit_json_key_order, close, close_abs, gasoline_table, lme4, lme4_extra, table, Lme4Fit,
+};
 use lmm_report::engine::{
     fit, Criterion, Fit, FitOptions, Formula, LinearMixedModel, ModelMatrices, OptimizerChoice,
     Table,
@@ -166,26 +168,7 @@ fn summary_and_json_have_the_documented_shape() {
     let json = serde_json::to_value(&fit).unwrap();
     assert!(json.as_object().unwrap().contains_key("correlations"));
     let text = fit.to_json().to_string_pretty();
-    let order = [
-        "\"formula\"",
-        "\"criterion\"",
-        "\"nobs\"",
-        "\"objective\"",
-        "\"loglik\"",
-        "\"aic\"",
-        "\"bic\"",
-        "\"sigma\"",
-        "\"theta\"",
-        "\"fixed\"",
-        "\"random\"",
-        "\"correlations\"",
-        "\"groups\"",
-        "\"converged\"",
-        "\"singular\"",
-        "\"evaluations\"",
-    ];
-    let positions: Vec<usize> = order.iter().map(|k| text.find(k).unwrap()).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert_fit_json_key_order(&text);
     assert_eq!(json["criterion"], "ML");
     assert_eq!(json["random"].as_array().unwrap().len(), 3);
     assert_eq!(json["random"][2]["group"], "Residual");

@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use common::{close, close_abs, lme4, lme4_extra};
+use common::{assert_fit_json_key_order, close, close_abs, lme4, lme4_extra};
 
 const BIN: &str = env!("CARGO_BIN_EXE_lmm-report");
 
@@ -117,26 +117,7 @@ fn json_keys_follow_the_documented_schema() {
         "--json",
     ]);
     let text = String::from_utf8(out.stdout.clone()).unwrap();
-    let keys = [
-        "\"formula\"",
-        "\"criterion\"",
-        "\"nobs\"",
-        "\"objective\"",
-        "\"loglik\"",
-        "\"aic\"",
-        "\"bic\"",
-        "\"sigma\"",
-        "\"theta\"",
-        "\"fixed\"",
-        "\"random\"",
-        "\"correlations\"",
-        "\"groups\"",
-        "\"converged\"",
-        "\"singular\"",
-        "\"evaluations\"",
-    ];
-    let positions: Vec<usize> = keys.iter().map(|k| text.find(k).expect(k)).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "key order");
+    assert_fit_json_key_order(&text);
     let v = json(&out);
     assert_eq!(v["fixed"][1]["name"], "Days");
     assert_eq!(v["random"][1]["term"], "Days");

@@ -164,3 +164,38 @@ pub fn lme4_extra(id: &str) -> ExtraFit {
         .find(|f| f.id == id)
         .unwrap_or_else(|| panic!("lme4_extra.json has no fit {id}"))
 }
+
+/// The documented top-level keys of the fit JSON, in their schema order.
+pub const FIT_JSON_KEYS: [&str; 16] = [
+    "formula",
+    "criterion",
+    "nobs",
+    "objective",
+    "loglik",
+    "aic",
+    "bic",
+    "sigma",
+    "theta",
+    "fixed",
+    "random",
+    "correlations",
+    "groups",
+    "converged",
+    "singular",
+    "evaluations",
+];
+
+/// Asserts that the pretty-printed fit JSON `text` has the documented keys in schema order.
+pub fn assert_fit_json_key_order(text: &str) {
+    let positions: Vec<usize> = FIT_JSON_KEYS
+        .iter()
+        .map(|k| {
+            text.find(&format!("\"{k}\""))
+                .unwrap_or_else(|| panic!("missing key {k} in {text}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "key order: {text}"
+    );
+}

@@ -50,7 +50,14 @@ pub fn mul_lambda_t_left(a: &mut [f64], ld: usize, cols: usize, lambda: &[f64], 
 /// `out = λ_r' a λ_c` for a `kr × kc` block `a` (column-major) and lower-triangular `λ_r`
 /// (kr×kr), `λ_c` (kc×kc).
 #[inline]
-pub fn congruence(lambda_r: &[f64], kr: usize, a: &[f64], lambda_c: &[f64], kc: usize, out: &mut [f64]) {
+pub fn congruence(
+    lambda_r: &[f64],
+    kr: usize,
+    a: &[f64],
+    lambda_c: &[f64],
+    kc: usize,
+    out: &mut [f64],
+) {
     if kr == 1 && kc == 1 {
         out[0] = lambda_r[0] * a[0] * lambda_c[0];
         return;

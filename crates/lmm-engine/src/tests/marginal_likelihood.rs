@@ -465,7 +465,7 @@ fn bfgs_and_bobyqa_agree_on_single_term_designs() {
                     .unwrap();
                 let bobyqa = model
                     .fit(&FitOptions {
-                        criterion: criterion,
+                        criterion,
                         optimizer: OptimizerChoice::Bobyqa,
                         rho_end: 1e-8,
                         ftol_abs: None,
@@ -537,7 +537,7 @@ fn singular_fits_reach_the_boundary() {
                     .unwrap();
                 let bobyqa = model
                     .fit(&FitOptions {
-                        criterion: criterion,
+                        criterion,
                         optimizer: OptimizerChoice::Bobyqa,
                         rho_end: 1e-8,
                         ..FitOptions::default()

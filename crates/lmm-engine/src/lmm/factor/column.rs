@@ -1,10 +1,7 @@
 //! Dense block columns `1..=m` of the factor, left-looking: scale from the cross-products,
 //! downdate by the blocks to the left, factor the diagonal block, right-solve the blocks below.
 
-use crate::linalg::{
-    congruence, right_solve, scale_columns,
-    scale_rows, sub_abt, FAER_MIN_DIM,
-};
+use crate::linalg::{congruence, right_solve, scale_columns, scale_rows, sub_abt, FAER_MIN_DIM};
 use crate::lmm::crossprod::dense_pair_index;
 
 use super::downdate::*;

@@ -2,7 +2,6 @@
 //! terms panelled over destination columns, optionally on two threads), dense × sparse', and
 //! the `[X y]` Gram accumulation.
 
-
 use crate::linalg::DenseBlock;
 use crate::lmm::crossprod::SparseBlockColumn;
 

@@ -1,9 +1,7 @@
 //! Block column 0 of the factor: one small Cholesky factor per level of the first term, the
 //! sparse blocks below them, and the dense `[X y]` row.
 
-use crate::linalg::{
-    cholesky_small, congruence, right_scale, right_solve_small,
-};
+use crate::linalg::{cholesky_small, congruence, right_scale, right_solve_small};
 
 use super::downdate::*;
 use super::logdet::LogProduct;
@@ -113,14 +111,7 @@ impl BlockedCholesky {
             let w = k0 * p1;
             for c in 0..t0.nlevels {
                 let lblk = &mut self.first_diagonal[c * kk..(c + 1) * kk];
-                congruence(
-                    lambda0,
-                    k0,
-                    &a00[c * kk..(c + 1) * kk],
-                    lambda0,
-                    k0,
-                    out,
-                );
+                congruence(lambda0, k0, &a00[c * kk..(c + 1) * kk], lambda0, k0, out);
                 lblk.copy_from_slice(out);
                 for d in 0..k0 {
                     lblk[d + d * k0] += 1.0;

@@ -25,6 +25,8 @@
 //! [`model`].
 
 pub mod assemble;
+pub mod boundary;
+pub mod convergence;
 pub mod crossprod;
 pub mod deviance;
 mod error;

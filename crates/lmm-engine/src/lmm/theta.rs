@@ -97,6 +97,20 @@ impl ThetaLayout {
         partners
     }
 
+    /// The θ positions of every column of every λ (formula order, term by term): column `j`
+    /// of a width-k term is `k − j` consecutive positions, its diagonal element first.
+    pub fn columns(&self) -> Vec<std::ops::Range<usize>> {
+        let mut columns = Vec::new();
+        let mut offset = 0;
+        for &k in &self.widths {
+            for j in 0..k {
+                columns.push(offset..offset + (k - j));
+                offset += k - j;
+            }
+        }
+        columns
+    }
+
     /// lme4's lower bounds: 0 on diagonal elements, −∞ elsewhere.
     pub fn lower_bounds(&self) -> Vec<f64> {
         self.diagonal_mask()
@@ -186,6 +200,14 @@ mod tests {
             layout.column_partners(),
             vec![vec![1, 2], vec![], vec![], vec![4], vec![], vec![], vec![]]
         );
+    }
+
+    #[test]
+    fn columns_start_at_their_diagonal() {
+        let layout = ThetaLayout::new(&[3, 1]);
+        assert_eq!(layout.columns(), vec![0..3, 3..5, 5..6, 6..7]);
+        let diagonal = layout.diagonal_mask();
+        assert!(layout.columns().iter().all(|c| diagonal[c.start]));
     }
 
     #[test]

@@ -179,11 +179,11 @@ impl LinearMixedModel {
             ),
             (ConvergenceStatus::EvaluationLimit, _) if !best.converged => best.message.clone(),
             (ConvergenceStatus::EvaluationLimit, _) => format!(
-                "{}; not converged: no evaluations left for the convergence certificate",
+                "{}; the convergence certificate could not run: no evaluations left",
                 best.message
             ),
             (_, Some(cert)) => format!(
-                "{}; not converged: {} ({restarts} restart{})",
+                "{}; the convergence certificate failed: {} ({restarts} restart{})",
                 best.message,
                 cert.describe(),
                 if restarts == 1 { "" } else { "s" }

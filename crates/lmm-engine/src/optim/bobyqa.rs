@@ -102,7 +102,8 @@ pub struct OptimizerOutcome {
     pub objective: f64,
     /// Objective evaluations used.
     pub evaluations: usize,
-    /// False when the evaluation budget ran out or the interpolation model degenerated.
+    /// False when the evaluation budget ran out or the interpolation model degenerated (the
+    /// optimiser's own stopping test; a fit is converged only when its certificate passes).
     pub converged: bool,
     /// Why the optimiser stopped, in words.
     pub message: String,
@@ -137,20 +138,20 @@ pub fn minimize_bobyqa<F: FnMut(&[f64]) -> f64>(
         ));
     }
     let (converged, message) = match outcome.status {
-        Status::Converged => (true, "converged: trust region reached rho_end".to_string()),
+        Status::Converged => (true, "trust region reached rho_end".to_string()),
         Status::FtolReached => (
             true,
-            "converged: objective change below ftol_abs over a trust-region stage".to_string(),
+            "objective change below ftol_abs over a trust-region stage".to_string(),
         ),
         Status::TargetReached => (true, outcome.status.to_string()),
         Status::MaxFunReached => (
             false,
             format!(
-                "not converged: reached the maximum of {} objective evaluations",
+                "stopped: reached the maximum of {} objective evaluations",
                 config.max_fun
             ),
         ),
-        other => (false, format!("not converged: {other}")),
+        other => (false, format!("stopped: {other}")),
     };
     Ok(OptimizerOutcome {
         theta,

@@ -1,6 +1,7 @@
 //! The one entry point, [`fit`], and what it returns, [`Fit`]: a fitted model together with
 //! its formula and the notes a user should see (rows dropped for missing values, aliased
-//! columns, a singular or unconverged fit), as lme4 prints them as messages.
+//! columns, a singular or unconverged fit, a convergence certificate that needed restarts),
+//! as lme4 prints them as messages.
 
 use std::fmt;
 
@@ -11,7 +12,8 @@ use crate::error::Error;
 use crate::formula::Formula;
 use crate::json::FitJson;
 use crate::lmm::{
-    ConditionalModes, Criterion, FitResult, FixedEffect, LinearMixedModel, VarianceComponent,
+    ConditionalModes, Convergence, Criterion, FitResult, FixedEffect, LinearMixedModel,
+    VarianceComponent,
 };
 use crate::options::FitOptions;
 use crate::summary::FitSummary;
@@ -73,9 +75,11 @@ fn fit_notes(result: &FitResult) -> Vec<String> {
     let mut notes = Vec::new();
     if !result.converged {
         notes.push(format!(
-            "the optimiser did not converge after {} evaluations: {}",
+            "the fit did not converge after {} evaluations: {}",
             result.evaluations, result.message
         ));
+    } else if let Some(note) = result.convergence.restart_note() {
+        notes.push(note);
     }
     if result.singular {
         notes.push("boundary (singular) fit: see the variance components".to_owned());
@@ -103,8 +107,9 @@ impl Fit {
         &self.result
     }
 
-    /// What a user should know about the fit: dropped rows and columns, non-convergence, a
-    /// singular fit. Empty for an unremarkable fit.
+    /// What a user should know about the fit: dropped rows and columns, non-convergence (with
+    /// the failed check), restarts the convergence certificate needed, a singular fit. Empty
+    /// for an unremarkable fit.
     pub fn notes(&self) -> &[String] {
         &self.notes
     }
@@ -171,9 +176,15 @@ impl Fit {
         &self.result.random_effects
     }
 
-    /// Whether the optimiser converged.
+    /// Whether the fit converged: the convergence certificate passed at θ̂ (see
+    /// [`Fit::convergence`]).
     pub fn converged(&self) -> bool {
         self.result.converged
+    }
+
+    /// What the convergence certificate found and what it took to pass it.
+    pub fn convergence(&self) -> &Convergence {
+        &self.result.convergence
     }
 
     /// lme4's `isSingular`.

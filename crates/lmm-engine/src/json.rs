@@ -6,9 +6,20 @@
 //!  "theta": [..], "fixed": [{"name","estimate","std_error"}],
 //!  "random": [{"group","term","variance","std_dev"}],
 //!  "correlations": [{"group","term1","term2","correlation"}],
-//!  "groups": [{"name","levels"}], "converged", "singular", "evaluations",
-//!  "aicc", "dof", "rows_dropped", "dropped_fixed", "message"}
+//!  "groups": [{"name","levels"}], "converged",
+//!  "convergence": {"gradient_max", "hessian_min_eigenvalue", "restarts", "optimizers_tried",
+//!                  "status"},
+//!  "singular", "evaluations", "aicc", "dof", "rows_dropped", "dropped_fixed", "message"}
 //! ```
+//!
+//! `converged` is true exactly when the convergence certificate passed; `convergence` says
+//! what it measured at θ̂ on the internal, unit-free scale (largest free gradient element,
+//! smallest free Hessian eigenvalue — `null` when every parameter is on the boundary), how many
+//! restarts it took, the optimisers run (`"projected_bfgs"`, `"bobyqa"`,
+//! `"bobyqa_profiled_tail"`, `"projected_bfgs_numeric_gradient"`), and the outcome
+//! (`"converged"`, `"converged_after_restart"`, or why not: `"gradient_not_small"`,
+//! `"hessian_not_positive_definite"`, `"boundary_not_optimal"`, `"objective_not_finite"`,
+//! `"evaluation_limit"`).
 //!
 //! `random` lists every term's columns in formula order and ends with the residual
 //! (`"group": "Residual", "term": ""`), as lme4's `as.data.frame(VarCorr(fit))` does.
@@ -17,7 +28,7 @@
 use serde::Serialize;
 
 use crate::lmm::deviance::Criterion;
-use crate::lmm::fit_result::{FitResult, FixedEffect, GroupingFactor};
+use crate::lmm::fit_result::{Convergence, FitResult, FixedEffect, GroupingFactor};
 
 /// One variance row of `random`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,8 +85,10 @@ pub struct FitJson {
     pub correlations: Vec<CorrelationJson>,
     /// Grouping factors.
     pub groups: Vec<GroupingFactor>,
-    /// Optimiser converged.
+    /// The convergence certificate passed.
     pub converged: bool,
+    /// What the certificate measured and what it took.
+    pub convergence: Convergence,
     /// Singular fit.
     pub singular: bool,
     /// Objective evaluations.
@@ -138,6 +151,7 @@ impl FitJson {
             correlations,
             groups: fit.groups.clone(),
             converged: fit.converged,
+            convergence: fit.convergence.clone(),
             singular: fit.singular,
             evaluations: fit.evaluations,
             aicc: fit.aicc,

@@ -42,8 +42,23 @@
 //!
 //! [`Fit`] carries the formula, the estimates (coefficients, standard errors, variance
 //! components, σ, log-likelihood, AIC/BIC, θ, conditional modes) and the notes lme4 would
-//! print as messages (rows dropped for missing values, aliased columns, singular fits, an
-//! optimiser that did not converge).
+//! print as messages (rows dropped for missing values, aliased columns, singular fits, a fit
+//! that did not converge).
+//!
+//! ## What `converged` means
+//!
+//! The optimisers work on an internal θ̃ in which each random-effects column is standardised
+//! (θ̃ = s·θ, `s` its root mean square rounded to a power of two, so the map is exact), which
+//! makes a fit independent of the units of the predictors: rescaling `x → k·x` gives the same
+//! maximised likelihood and a θ̂ rescaled by exactly `1/k`. Results are reported in the
+//! user's units with lme4's θ. At the optimum an optimiser reports, the engine runs a
+//! convergence certificate on θ̃ ([`Convergence`]): on the parameters not on the boundary,
+//! the Hessian must be positive definite and the Newton decrement `½ g'H⁻¹g` at most
+//! 10⁻⁸·max(1, |objective|); for a λ column at zero, moving off the boundary must not lower
+//! the objective. When a check fails, the engine restarts (off the boundary, the same
+//! optimiser afresh, the other optimiser) before it reports. [`Fit::converged`] is true
+//! exactly when the certificate passed at the reported θ̂; otherwise [`Fit::notes`] and
+//! [`FitResult::message`] say which check failed.
 //!
 //! ## Refitting, and working below `fit`
 //!
@@ -87,8 +102,8 @@ pub use fit::{fit, fit_with_progress, Fit};
 pub use formula::{Formula, FormulaError, Grouping, RandomTerm, Term, TermSet};
 pub use json::{CorrelationJson, FitJson, RandomJson};
 pub use lmm::{
-    ConditionalModes, Criterion, FitResult, FixedEffect, GroupingFactor, LinearMixedModel,
-    ModelError, ThetaLayout, VarianceComponent,
+    ConditionalModes, Convergence, ConvergenceStatus, Criterion, FitResult, FixedEffect,
+    GroupingFactor, LinearMixedModel, ModelError, Optimizer, ThetaLayout, VarianceComponent,
 };
 pub use normal::{erfc, two_sided_p};
 pub use optim::{minimize_bobyqa, BobyqaSettings, OptimizerOutcome};

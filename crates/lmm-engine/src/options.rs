@@ -35,19 +35,24 @@ pub struct FitOptions {
     pub criterion: Criterion,
     /// The optimiser.
     pub optimizer: OptimizerChoice,
-    /// Maximum number of objective evaluations (lme4's `maxfun`, default 10 000).
+    /// Maximum number of objective evaluations (lme4's `maxfun`, default 10 000), the
+    /// convergence certificate's and any restarts' included.
     pub max_evaluations: usize,
-    /// Initial trust-region radius, in θ units.
+    /// Initial trust-region radius, on the internal (standardised, unit-free) θ̃ scale.
     pub rho_begin: f64,
-    /// Final trust-region radius.
+    /// Final trust-region radius (θ̃ scale).
     pub rho_end: f64,
     /// Stop when a whole trust-region stage improves the objective by less than this.
     pub ftol_abs: Option<f64>,
-    /// Starting θ (formula order); lme4's λ = I when `None`.
+    /// Starting θ (formula order, the user's units); λ = I on the standardised scale when
+    /// `None` (lme4's start, made independent of the units).
     pub initial_theta: Option<Vec<f64>>,
-    /// lme4's `boundary.tol`: diagonal θ elements this close to 0 at the optimum are tried at
+    /// lme4's `boundary.tol`: diagonal θ̃ elements this close to 0 at the optimum are tried at
     /// exactly 0 and kept there when that is no worse. 0 disables the check.
     pub boundary_tolerance: f64,
+    /// How many optimiser restarts a failed convergence certificate may trigger before the
+    /// fit is reported as not converged (0: report at once).
+    pub max_restarts: usize,
 }
 
 impl Default for FitOptions {
@@ -62,6 +67,7 @@ impl Default for FitOptions {
             ftol_abs: bobyqa.ftol_abs,
             initial_theta: None,
             boundary_tolerance: 1e-5,
+            max_restarts: 3,
         }
     }
 }
@@ -82,6 +88,12 @@ impl FitOptions {
     /// The evaluation budget.
     pub fn with_max_evaluations(mut self, max_evaluations: usize) -> Self {
         self.max_evaluations = max_evaluations;
+        self
+    }
+
+    /// How many restarts a failed convergence certificate may trigger.
+    pub fn with_max_restarts(mut self, max_restarts: usize) -> Self {
+        self.max_restarts = max_restarts;
         self
     }
 

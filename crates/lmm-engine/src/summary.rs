@@ -225,8 +225,11 @@ impl fmt::Display for FitSummary<'_> {
         }
         writeln!(f, "{rule}")?;
 
+        // One line, and only when the certificate needed restarts or failed.
         if !fit.converged {
-            writeln!(f, "Warning: {}", fit.message)?;
+            writeln!(f, "Warning: not converged: {}", fit.message)?;
+        } else if let Some(note) = fit.convergence.restart_note() {
+            writeln!(f, "Note: {note}")?;
         }
         if fit.singular {
             writeln!(

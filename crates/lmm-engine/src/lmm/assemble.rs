@@ -6,7 +6,7 @@
 use crate::lmm::deviance::{Criterion, ProfiledDeviance};
 use crate::lmm::estimates;
 use crate::lmm::fit_result::{
-    ConditionalModes, FitResult, FixedEffect, GroupingFactor, InformationCriteria,
+    ConditionalModes, Convergence, FitResult, FixedEffect, GroupingFactor, InformationCriteria,
     VarianceComponent,
 };
 use crate::lmm::model::{LinearMixedModel, SINGULAR_TOLERANCE};
@@ -20,7 +20,7 @@ impl LinearMixedModel {
         theta: Vec<f64>,
         objective: f64,
         evaluations: usize,
-        converged: bool,
+        convergence: Convergence,
         message: String,
     ) -> FitResult {
         let pd = ProfiledDeviance::from_factor(&self.factor);
@@ -107,7 +107,10 @@ impl LinearMixedModel {
             criterion,
             response: self.response.clone(),
             nobs: self.nobs,
-            singular: self.layout.is_singular(&theta, SINGULAR_TOLERANCE),
+            // On θ̃: lme4's θ diagonal, and so its isSingular, changes with the units.
+            singular: self
+                .layout
+                .is_singular(&self.scaling.to_internal(&theta), SINGULAR_TOLERANCE),
             theta,
             fixed,
             fixed_covariance,
@@ -121,7 +124,8 @@ impl LinearMixedModel {
             variance_components,
             random_effects,
             groups,
-            converged,
+            converged: convergence.status.converged(),
+            convergence,
             evaluations,
             message,
             dropped_fixed: self.dropped_fixed.clone(),

@@ -94,6 +94,106 @@ pub struct GroupingFactor {
     pub levels: usize,
 }
 
+/// An optimiser the engine ran over θ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub enum Optimizer {
+    /// Projected BFGS with the exact gradient (single-term models).
+    #[serde(rename = "projected_bfgs")]
+    ProjectedBfgs,
+    /// BOBYQA (derivative-free, as lme4).
+    #[serde(rename = "bobyqa")]
+    Bobyqa,
+    /// BOBYQA over the leading terms' θ with the small trailing terms profiled out.
+    #[serde(rename = "bobyqa_profiled_tail")]
+    ProfiledBobyqa,
+    /// Projected BFGS with central-difference gradients (a second opinion for multi-term
+    /// models).
+    #[serde(rename = "projected_bfgs_numeric_gradient")]
+    NumericBfgs,
+}
+
+impl Optimizer {
+    /// The optimiser's name in prose.
+    pub fn label(self) -> &'static str {
+        match self {
+            Optimizer::ProjectedBfgs => "projected BFGS",
+            Optimizer::Bobyqa => "BOBYQA",
+            Optimizer::ProfiledBobyqa => "BOBYQA with the trailing terms profiled out",
+            Optimizer::NumericBfgs => "projected BFGS with numerical gradients",
+        }
+    }
+}
+
+/// How the convergence certificate ended (see [`Convergence`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ConvergenceStatus {
+    /// The certificate passed at the first optimum found.
+    Converged,
+    /// The certificate passed after one or more restarts.
+    ConvergedAfterRestart,
+    /// Not converged: the gradient is not small relative to the curvature.
+    GradientNotSmall,
+    /// Not converged: the Hessian on the free parameters is not positive definite.
+    HessianNotPositiveDefinite,
+    /// Not converged: moving a parameter off the boundary lowers the objective.
+    BoundaryNotOptimal,
+    /// Not converged: the objective is not finite next to the optimum.
+    ObjectiveNotFinite,
+    /// Not converged: the evaluation budget ran out before the certificate could be run.
+    EvaluationLimit,
+}
+
+impl ConvergenceStatus {
+    /// True for the two converged states.
+    pub fn converged(self) -> bool {
+        matches!(
+            self,
+            ConvergenceStatus::Converged | ConvergenceStatus::ConvergedAfterRestart
+        )
+    }
+}
+
+/// What the engine checked before calling the fit converged: the certificate at the reported
+/// θ̂ (on the internal, unit-free θ̃ scale — see the crate documentation) and what it took to
+/// get there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Convergence {
+    /// Largest |∂objective/∂θ̃| over the free (non-boundary) parameters (NaN when the
+    /// certificate could not run).
+    pub gradient_max: f64,
+    /// Smallest eigenvalue of the Hessian of the objective in θ̃ on the free parameters
+    /// (`None` when every parameter is on the boundary, or when the certificate could not
+    /// run).
+    pub hessian_min_eigenvalue: Option<f64>,
+    /// Optimiser runs a failed certificate asked for (from the point found with a fresh
+    /// start, from a point off the boundary, or with another optimiser).
+    pub restarts: usize,
+    /// The optimisers run, in order of first use.
+    pub optimizers_tried: Vec<Optimizer>,
+    /// The outcome.
+    pub status: ConvergenceStatus,
+}
+
+impl Convergence {
+    /// "the convergence certificate passed after N restarts (optimisers tried: …)" for a
+    /// converged fit that needed restarts; `None` otherwise.
+    pub fn restart_note(&self) -> Option<String> {
+        if !self.status.converged() || self.restarts == 0 {
+            return None;
+        }
+        let n = self.restarts;
+        let tried: Vec<&str> = self.optimizers_tried.iter().map(|o| o.label()).collect();
+        Some(format!(
+            "the convergence certificate passed after {n} restart{} (optimisers tried: {})",
+            if n == 1 { "" } else { "s" },
+            tried.join(", ")
+        ))
+    }
+}
+
 /// A fitted linear mixed model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitResult {
@@ -129,15 +229,19 @@ pub struct FitResult {
     pub random_effects: Vec<ConditionalModes>,
     /// Distinct grouping factors in formula order.
     pub groups: Vec<GroupingFactor>,
-    /// False when the optimiser stopped without converging.
+    /// True when the convergence certificate passed at θ̂ ([`Convergence`]).
     pub converged: bool,
+    /// The certificate's numbers and what it took to pass it.
+    pub convergence: Convergence,
     /// lme4's `isSingular`: some diagonal θ element below 1e-4.
     pub singular: bool,
-    /// Objective evaluations used by the optimiser (each one factorisation of the full
-    /// system; with profiled trailing terms, evaluations of the outer problem — the cheap
-    /// inner evaluations on the small trailing system are counted in `message`).
+    /// Objective evaluations used, the certificate's and any restarts' included (each one
+    /// factorisation of the full system; with profiled trailing terms, one factorisation of
+    /// the leading terms — the cheap inner evaluations on the small trailing system are
+    /// counted in `message`).
     pub evaluations: usize,
-    /// Why the optimiser stopped.
+    /// Why the (last) optimiser stopped and, when the fit did not converge, which check of the
+    /// certificate failed.
     pub message: String,
     /// Fixed-effects columns dropped as aliased before the fit.
     pub dropped_fixed: Vec<String>,

@@ -17,6 +17,11 @@
 //!   with the exact gradient ([`gradient`]) for single-term models; BOBYQA over the leading
 //!   terms with small trailing terms profiled out ([`profiled_tail`]) for crossed models with
 //!   one large dense block ([`strategy`] picks the path);
+//! * the optimisers work on an internal θ̃ in which every random-effects column is
+//!   standardised ([`scaling`]), so that fits do not depend on the user's units, and every
+//!   optimum they report is checked by the convergence certificate ([`convergence`]) — after
+//!   settling the boundary ([`boundary`]) and, when it fails, restarts ([`strategy`]);
+//!   [`optimizers`] runs each optimiser, [`oracles`] gives the certificate the objective;
 //! * at the optimum, [`estimates`] recovers `β̂`, its covariance, `σ̂`, the conditional modes and
 //!   conditional variances of the random effects, and [`assemble`] packages them as a
 //!   [`FitResult`] with lme4's conventions.
@@ -25,6 +30,8 @@
 //! [`model`].
 
 pub mod assemble;
+pub mod boundary;
+pub mod convergence;
 pub mod crossprod;
 pub mod deviance;
 mod error;
@@ -33,12 +40,18 @@ pub mod factor;
 pub mod fit_result;
 pub mod gradient;
 pub mod model;
+pub mod optimizers;
+pub mod oracles;
 pub mod profiled_tail;
+pub mod scaling;
 pub mod strategy;
 pub mod theta;
 
 pub use deviance::Criterion;
 pub use error::ModelError;
-pub use fit_result::{ConditionalModes, FitResult, FixedEffect, GroupingFactor, VarianceComponent};
+pub use fit_result::{
+    ConditionalModes, Convergence, ConvergenceStatus, FitResult, FixedEffect, GroupingFactor,
+    Optimizer, VarianceComponent,
+};
 pub use model::LinearMixedModel;
 pub use theta::ThetaLayout;

@@ -1,5 +1,6 @@
 //! [`LinearMixedModel`]: the model state. Owns the cross-products and the factor and
-//! evaluates the profiled objective at any θ; [`super::strategy`] runs the optimisers over it
+//! evaluates the profiled objective at any θ (the user's, lme4's) or θ̃ (the internal,
+//! standardised one of [`super::scaling`]); [`super::strategy`] runs the optimisers over θ̃
 //! and [`super::assemble`] turns the factor at θ̂ into a [`FitResult`](super::FitResult).
 
 use crate::design::ModelMatrices;
@@ -7,6 +8,8 @@ use crate::linalg::cholesky_small_checked;
 use crate::lmm::crossprod::CrossProducts;
 use crate::lmm::deviance::{Criterion, ProfiledDeviance};
 use crate::lmm::factor::BlockedCholesky;
+use crate::lmm::profiled_tail::TailProfile;
+use crate::lmm::scaling::ThetaScaling;
 use crate::lmm::theta::ThetaLayout;
 use crate::lmm::ModelError;
 
@@ -55,6 +58,12 @@ pub struct LinearMixedModel {
     pub(super) factored_at: Vec<f64>,
     /// Whether the factor holds a full factorisation at `factored_at`.
     pub(super) factored: bool,
+    /// θ ↔ θ̃.
+    pub(super) scaling: ThetaScaling,
+    /// Scratch for the user θ of an internal evaluation.
+    user_theta: Vec<f64>,
+    /// The profiled-tail state of the current fit, when it profiles trailing terms out.
+    pub(super) tail_profile: Option<TailProfile>,
 }
 
 impl LinearMixedModel {
@@ -65,6 +74,7 @@ impl LinearMixedModel {
         check_fixed_effects(&cross_products, &mm.fixed_names)?;
         let layout = ThetaLayout::for_terms(&mm.terms);
         let layout_len = layout.len();
+        let scaling = ThetaScaling::new(&cross_products, &layout);
         Ok(Self {
             factor: BlockedCholesky::new(cross_products, layout.clone()),
             layout,
@@ -84,7 +94,26 @@ impl LinearMixedModel {
             nobs: mm.nobs(),
             factored_at: vec![f64::NAN; layout_len],
             factored: false,
+            scaling,
+            user_theta: vec![0.0; layout_len],
+            tail_profile: None,
         })
+    }
+
+    /// Per θ element, the power of two it is multiplied by on the internal scale the
+    /// optimisers and the convergence certificate work on (see the crate documentation):
+    /// θ̃ = scale · θ, the scale of λ's row — its column's root mean square, rounded.
+    pub fn internal_scale(&self) -> &[f64] {
+        self.scaling.scales()
+    }
+
+    /// The objective at internal θ̃ (see [`LinearMixedModel::objective`]).
+    pub(super) fn objective_internal(&mut self, internal: &[f64], criterion: Criterion) -> f64 {
+        let mut user = std::mem::take(&mut self.user_theta);
+        self.scaling.user_into(internal, &mut user);
+        let f = self.objective(&user, criterion);
+        self.user_theta = user;
+        f
     }
 
     /// The θ layout (formula order).
@@ -135,6 +164,9 @@ impl LinearMixedModel {
             return Ok(());
         }
         self.factored = false;
+        if let Some(profile) = self.tail_profile.as_mut() {
+            profile.invalidate();
+        }
         let m = self.factor.terms().len();
         if theta.iter().any(|v| !v.is_finite()) {
             return Err(ModelError::NonFinite("theta".to_string()));

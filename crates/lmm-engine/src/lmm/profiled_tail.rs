@@ -15,11 +15,18 @@
 //! with the trailing θ optimised exactly (and cheaply) inside each evaluation: the same
 //! optimum, fewer expensive evaluations (for the InstEval-shaped workload about 30 instead of
 //! 55–110).
+//!
+//! [`TailProfile`] wraps this for the fit, on the internal θ̃ ([`crate::lmm::scaling`]): the
+//! profiled outer objective (head θ̃ → trailing θ̃ minimised, warm-started), and the full
+//! objective at any θ̃ with the head factorisation kept between calls that share it — which
+//! is what makes the convergence certificate's stencil cheap on this path.
 
 use crate::linalg::{DenseBlock, DenseCholesky};
 use crate::lmm::deviance::{Criterion, ProfiledDeviance};
-use crate::lmm::factor::BlockedCholesky;
+use crate::lmm::factor::{BlockedCholesky, NotPositiveDefinite};
+use crate::lmm::scaling::ThetaScaling;
 use crate::lmm::theta::ThetaLayout;
+use crate::optim::{minimize_bobyqa, BobyqaSettings};
 
 /// A trailing term's place in the Schur complement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,6 +185,163 @@ impl ProfiledTail {
             f
         } else {
             f64::INFINITY
+        }
+    }
+}
+
+/// The profiled-tail evaluations of a fit, on the internal θ̃.
+pub struct TailProfile {
+    tail: ProfiledTail,
+    /// First internal term of the tail.
+    first: usize,
+    /// θ̃ positions of the leading terms.
+    head: Vec<usize>,
+    /// θ̃ positions of the trailing terms.
+    trailing: Vec<usize>,
+    trailing_lower: Vec<f64>,
+    /// The trailing θ̃ the next inner search starts from.
+    warm: Vec<f64>,
+    /// Whether the next inner search is the first (full initial trust region).
+    first_inner: bool,
+    /// Inner (trailing-system) evaluations so far.
+    pub inner_evaluations: usize,
+    /// θ̃ whose head the factor holds (`None` after anything else touched the factor).
+    loaded: Option<Vec<f64>>,
+    user: Vec<f64>,
+}
+
+impl TailProfile {
+    /// The profile of `factor` with the terms from internal term `first` on profiled out.
+    pub fn new(factor: &BlockedCholesky, layout: &ThetaLayout, first: usize) -> Self {
+        let tail = ProfiledTail::new(factor, layout, first);
+        let trailing = tail.theta_indices();
+        let head = (0..layout.len())
+            .filter(|i| !trailing.contains(i))
+            .collect();
+        let lower = layout.lower_bounds();
+        Self {
+            trailing_lower: trailing.iter().map(|&i| lower[i]).collect(),
+            warm: trailing.iter().map(|_| 0.0).collect(),
+            first_inner: true,
+            inner_evaluations: 0,
+            loaded: None,
+            user: vec![0.0; layout.len()],
+            tail,
+            first,
+            head,
+            trailing,
+        }
+    }
+
+    /// θ̃ positions of the leading terms.
+    pub fn head(&self) -> &[usize] {
+        &self.head
+    }
+
+    /// Starts the next inner searches from the trailing part of `theta`, with a full initial
+    /// trust region.
+    pub fn restart_from(&mut self, theta: &[f64]) {
+        self.warm = self.trailing.iter().map(|&i| theta[i]).collect();
+        self.first_inner = true;
+    }
+
+    /// Forgets the loaded head (call after anything else updated the factor).
+    pub fn invalidate(&mut self) {
+        self.loaded = None;
+    }
+
+    /// Whether the factor holds the head of `theta`.
+    pub fn is_loaded(&self, theta: &[f64]) -> bool {
+        self.loaded
+            .as_ref()
+            .is_some_and(|l| self.head.iter().all(|&i| l[i] == theta[i]))
+    }
+
+    /// Factors the leading terms at the head of θ̃ unless the factor already holds it;
+    /// `Ok(true)` when it factored.
+    pub fn load(
+        &mut self,
+        factor: &mut BlockedCholesky,
+        scaling: &ThetaScaling,
+        theta: &[f64],
+    ) -> Result<bool, NotPositiveDefinite> {
+        if self.is_loaded(theta) {
+            return Ok(false);
+        }
+        self.loaded = None;
+        scaling.user_into(theta, &mut self.user);
+        factor.update_head(&self.user, self.first)?;
+        self.tail.load(factor);
+        self.loaded = Some(theta.to_vec());
+        Ok(true)
+    }
+
+    /// The full objective at θ̃, whose head must be loaded ([`TailProfile::load`]).
+    pub fn objective(
+        &mut self,
+        scaling: &ThetaScaling,
+        theta: &[f64],
+        criterion: Criterion,
+    ) -> f64 {
+        debug_assert!(self.is_loaded(theta));
+        scaling.user_into(theta, &mut self.user);
+        self.tail.objective(&self.user, criterion)
+    }
+
+    /// The profiled objective at the head of θ̃: the trailing θ̃ minimised by BOBYQA on the
+    /// small trailing system, warm-started from the previous optimum. Returns the objective
+    /// and the full θ̃ with the optimal trailing part (+∞ when the head cannot be factored).
+    pub fn profile(
+        &mut self,
+        factor: &mut BlockedCholesky,
+        scaling: &ThetaScaling,
+        theta: &[f64],
+        rho_begin: f64,
+        criterion: Criterion,
+    ) -> (f64, Vec<f64>) {
+        let mut full = theta.to_vec();
+        if self.load(factor, scaling, &full).is_err() {
+            return (f64::INFINITY, full);
+        }
+        let scale = self.warm.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let settings = BobyqaSettings {
+            rho_begin: if self.first_inner {
+                rho_begin
+            } else {
+                (0.5 * scale).clamp(0.02, rho_begin)
+            },
+            rho_end: 1e-10,
+            ftol_abs: None,
+            max_evaluations: 2_000,
+        };
+        let (trailing, lower, warm) = (
+            self.trailing.clone(),
+            self.trailing_lower.clone(),
+            self.warm.clone(),
+        );
+        let mut inner_full = full.clone();
+        let inner = minimize_bobyqa(
+            |t| {
+                for (&i, &v) in trailing.iter().zip(t) {
+                    inner_full[i] = v;
+                }
+                self.objective(scaling, &inner_full, criterion)
+            },
+            &warm,
+            &lower,
+            &settings,
+        );
+        match inner {
+            Ok(o) => {
+                self.inner_evaluations += o.evaluations;
+                self.first_inner = false;
+                self.warm.clone_from(&o.theta);
+                for (&i, &v) in self.trailing.iter().zip(&o.theta) {
+                    full[i] = v;
+                }
+                (o.objective, full)
+            }
+            Err(_) => (f64::INFINITY, full),
         }
     }
 }

@@ -51,6 +51,11 @@ impl ThetaLayout {
         self.len == 0
     }
 
+    /// Number of terms.
+    pub fn nterms(&self) -> usize {
+        self.widths.len()
+    }
+
     /// Width k of term `t` (formula order).
     pub fn width(&self, t: usize) -> usize {
         self.widths[t]
@@ -90,6 +95,20 @@ impl ThetaLayout {
             }
         }
         partners
+    }
+
+    /// The θ positions of every column of every λ (formula order, term by term): column `j`
+    /// of a width-k term is `k − j` consecutive positions, its diagonal element first.
+    pub fn columns(&self) -> Vec<std::ops::Range<usize>> {
+        let mut columns = Vec::new();
+        let mut offset = 0;
+        for &k in &self.widths {
+            for j in 0..k {
+                columns.push(offset..offset + (k - j));
+                offset += k - j;
+            }
+        }
+        columns
     }
 
     /// lme4's lower bounds: 0 on diagonal elements, −∞ elsewhere.
@@ -181,6 +200,14 @@ mod tests {
             layout.column_partners(),
             vec![vec![1, 2], vec![], vec![], vec![4], vec![], vec![], vec![]]
         );
+    }
+
+    #[test]
+    fn columns_start_at_their_diagonal() {
+        let layout = ThetaLayout::new(&[3, 1]);
+        assert_eq!(layout.columns(), vec![0..3, 3..5, 5..6, 6..7]);
+        let diagonal = layout.diagonal_mask();
+        assert!(layout.columns().iter().all(|c| diagonal[c.start]));
     }
 
     #[test]

@@ -213,7 +213,7 @@ pub fn minimize_projected_bfgs<F: FnMut(&[f64], &mut [f64]) -> f64>(
                         f,
                         evaluations,
                         converged: false,
-                        message: "not converged: the line search found no decrease".to_string(),
+                        message: "stopped: the line search found no decrease".to_string(),
                     };
                 }
                 converged = true;
@@ -227,7 +227,7 @@ pub fn minimize_projected_bfgs<F: FnMut(&[f64], &mut [f64]) -> f64>(
                 evaluations,
                 converged: false,
                 message: format!(
-                    "not converged: reached the maximum of {} objective evaluations",
+                    "stopped: reached the maximum of {} objective evaluations",
                     settings.max_evaluations
                 ),
             };
@@ -278,7 +278,7 @@ pub fn minimize_projected_bfgs<F: FnMut(&[f64], &mut [f64]) -> f64>(
                 f,
                 evaluations,
                 converged: true,
-                message: "converged: projected gradient below tolerance".to_string(),
+                message: "projected gradient below tolerance".to_string(),
             };
         }
     }

@@ -4,7 +4,8 @@
 //! fonts. It takes plain numbers (already computed by the data and model modules) and returns SVG
 //! text; it never reads files or fits models. Three figures reproduce the blog post's exploratory
 //! plots of the gasoline panel ([`trajectories`], [`between_within`], [`covariates`]); the others
-//! show model output ([`deviance_profile`], [`caterpillar`], [`sparsity`], [`simulation_strip`]).
+//! show model output ([`deviance_profile`], [`caterpillar`], [`sparsity`], [`simulation_strip`],
+//! [`posterior`](fn@posterior)).
 //!
 //! Rendering is deterministic: the same input gives the same bytes. The SVG backend writes no ids
 //! or timestamps, no hash-ordered container is iterated while drawing, and the jitter of
@@ -14,13 +15,15 @@
 //! are sized here from character counts with a generous per-character width.
 //!
 //! One figure family per file ([`gasoline`], [`profile`], [`caterpillar`], [`influence`],
-//! [`sparsity`], [`strip`]) on shared [`style`], [`axis`] and [`panel`] helpers.
+//! [`sparsity`], [`strip`], [`posterior`](mod@posterior)) on shared [`style`], [`axis`] and
+//! [`panel`] helpers.
 
 mod axis;
 mod caterpillar;
 mod gasoline;
 mod influence;
 mod panel;
+mod posterior;
 mod profile;
 mod sparsity;
 mod strip;
@@ -33,6 +36,7 @@ use plotters::prelude::DrawingAreaErrorKind;
 pub use caterpillar::caterpillar;
 pub use gasoline::{between_within, covariates, trajectories};
 pub use influence::{influence, InfluencePanel};
+pub use posterior::{posterior, PosteriorPanel};
 pub use profile::deviance_profile;
 pub use sparsity::sparsity;
 pub use strip::simulation_strip;

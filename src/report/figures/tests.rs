@@ -2,6 +2,7 @@
 
 use super::axis::*;
 use super::caterpillar::*;
+use super::posterior::*;
 use super::sparsity::*;
 use super::strip::*;
 use super::*;
@@ -376,4 +377,95 @@ fn quantiles_match_type_seven() {
     assert_eq!(quantile_sorted(&v, 0.5), Some(2.5));
     assert_eq!(quantile_sorted(&[], 0.5), None);
     assert_eq!(quantile_sorted(&[7.0], 0.75), Some(7.0));
+}
+
+/// Deterministic skewed "draws" (a Weyl sequence pushed through an inverse-gamma-like map), so
+/// the posterior figure test needs no sampler.
+fn fake_draws(n: usize, scale: f64) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            let u = 0.001 + 0.998 * (0.5 + jitter(i));
+            scale / (-(1.0 - u).ln() + 0.5)
+        })
+        .collect()
+}
+
+#[test]
+fn posterior_draws_two_histograms_with_marks_and_a_legend() {
+    let sigma2 = fake_draws(2000, 0.02);
+    let sigma_b2 = fake_draws(2000, 1.2);
+    let panels = || {
+        [
+            PosteriorPanel {
+                title: "Residual variance σ²",
+                x_label: "σ²",
+                draws: &sigma2,
+                ml: 0.029,
+                reml: 0.0292,
+                median: 0.0295,
+            },
+            PosteriorPanel {
+                title: "Between-country variance σ_b²",
+                x_label: "σ_b²",
+                draws: &sigma_b2,
+                ml: 1.63,
+                reml: 1.74,
+                median: 1.9,
+            },
+        ]
+    };
+    let svg = posterior(panels()).unwrap();
+    assert_svg(
+        &svg,
+        800,
+        400,
+        &[
+            "Residual variance σ²",
+            "Between-country variance σ_b²",
+            "σ² (central 99% of draws)",
+            "σ_b² (central 99% of draws)",
+            "Posterior density",
+            "ML",
+            "REML",
+            "posterior median",
+            "<rect",
+        ],
+    );
+    // One legend, in the right-hand panel.
+    assert_eq!(svg.lines().filter(|l| *l == "posterior median").count(), 1);
+    assert_eq!(svg, posterior(panels()).unwrap());
+
+    // Empty, constant and non-finite inputs still draw.
+    let empty = PosteriorPanel {
+        title: "empty",
+        x_label: "x",
+        draws: &[],
+        ml: f64::NAN,
+        reml: f64::NAN,
+        median: f64::NAN,
+    };
+    assert!(posterior([empty.clone(), empty.clone()]).is_ok());
+    let constant = PosteriorPanel {
+        draws: &[2.0, 2.0, f64::INFINITY],
+        ml: 2.0,
+        ..empty.clone()
+    };
+    assert!(posterior([constant, empty]).is_ok());
+}
+
+#[test]
+fn posterior_histogram_is_a_density_over_the_central_draws() {
+    let draws = fake_draws(4000, 1.0);
+    let bars = histogram(&draws);
+    assert_eq!(bars.len(), POSTERIOR_BINS);
+    let mass: f64 = bars.iter().map(|(a, b, d)| (b - a) * d).sum();
+    assert!((mass - (1.0 - 2.0 * TAIL_TRIM)).abs() < 2e-3, "mass {mass}");
+    let mut sorted = draws.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert!(bars[0].0 > sorted[0] && bars[POSTERIOR_BINS - 1].1 < sorted[3999]);
+    assert!(bars.windows(2).all(|w| (w[0].1 - w[1].0).abs() < 1e-12));
+    assert!(histogram(&[f64::NAN]).is_empty());
+    let single = histogram(&[3.0]);
+    let single_mass: f64 = single.iter().map(|(a, b, d)| (b - a) * d).sum();
+    assert!((single_mass - 1.0).abs() < 1e-12);
 }

@@ -53,6 +53,7 @@ fn rendering_twice_gives_identical_bytes() {
             "fig2.svg",
             "fig3.svg",
             "influence.svg",
+            "posterior.svg",
             "profile.svg",
             "report.html",
             "report.md",

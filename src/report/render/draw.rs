@@ -141,6 +141,29 @@ pub(super) fn draw_figures(
                 560,
             )
         })?,
+        figure("posterior.svg", {
+            let post = &results.bayes;
+            let (ml, reml) = (&results.engine[0], &results.engine[1]);
+            let median = |name: &str| post.parameter(name).map_or(f64::NAN, |p| p.median);
+            figures::posterior([
+                figures::PosteriorPanel {
+                    title: "Residual variance σ²",
+                    x_label: "σ²",
+                    draws: &post.variance_draws.sigma2,
+                    ml: ml.sigma2,
+                    reml: reml.sigma2,
+                    median: median(crate::report::bayes::SIGMA2),
+                },
+                figures::PosteriorPanel {
+                    title: "Country variance σ_b²",
+                    x_label: "σ_b²",
+                    draws: &post.variance_draws.sigma_b2,
+                    ml: ml.sigma_b2,
+                    reml: reml.sigma_b2,
+                    median: median(crate::report::bayes::SIGMA_B2),
+                },
+            ])
+        })?,
         figure("influence.svg", {
             let refits = &results.influence.refits;
             let labels: Vec<String> = refits.iter().map(|r| r.country.clone()).collect();

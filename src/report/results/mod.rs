@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::io::{GasolinePanel, TIME_ORIGIN};
 use crate::report::article::{ArticleError, NelderMeadOptions};
 use crate::report::audit::{self, Audit};
+use crate::report::bayes::{self, BayesError, GibbsConfig, Posterior};
 use crate::report::influence::{self, FullFit, Influence, InfluenceError};
 use crate::report::provenance::Provenance;
 use crate::report::simulation::RandomInterceptDesign;
@@ -98,6 +99,7 @@ pub struct Results {
     pub study: SimulationStudy,
     pub influence: Influence,
     pub random_slopes: RandomSlopes,
+    pub bayes: Posterior,
     pub provenance: Provenance,
     /// Figure data that is not part of `results.json`.
     #[serde(skip)]
@@ -126,6 +128,8 @@ pub enum ResultsError {
     Engine(#[from] lmm_engine::Error),
     #[error("simulation study: {0}")]
     Study(#[from] StudyError),
+    #[error("Bayesian fit: {0}")]
+    Bayes(#[from] BayesError),
     #[error("influence analysis: {0}")]
     Influence(#[from] InfluenceError),
 }
@@ -262,6 +266,7 @@ pub fn compute(
         study,
         influence,
         random_slopes: slopes::run(panel)?,
+        bayes: bayes::run(panel, &GibbsConfig::default())?,
         provenance: crate::report::provenance::provenance(data_file, data_bytes),
         figures,
     })

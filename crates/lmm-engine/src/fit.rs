@@ -36,7 +36,7 @@ pub fn fit_with_progress(
     progress: impl FnMut(usize, f64),
 ) -> Result<Fit, Error> {
     let formula = Formula::parse(formula)?;
-    let matrices = ModelMatrices::build(&formula, table)?;
+    let matrices = ModelMatrices::build_with_options(&formula, table, options)?;
     let mut notes = design_notes(&matrices, table.nrows());
     let mut model = LinearMixedModel::new(&matrices)?;
     let result = model.fit_with_progress(options, progress)?;
@@ -48,7 +48,7 @@ pub fn fit_with_progress(
     })
 }
 
-/// The notes about what the design step dropped.
+/// The notes about what the design step dropped or noticed.
 fn design_notes(matrices: &ModelMatrices, table_rows: usize) -> Vec<String> {
     let mut notes = Vec::new();
     if matrices.rows_dropped > 0 {
@@ -57,6 +57,7 @@ fn design_notes(matrices: &ModelMatrices, table_rows: usize) -> Vec<String> {
             matrices.rows_dropped, table_rows
         ));
     }
+    notes.extend(matrices.notes.iter().cloned());
     if !matrices.dropped_fixed.is_empty() {
         let k = matrices.dropped_fixed.len();
         notes.push(format!(

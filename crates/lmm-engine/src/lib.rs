@@ -84,7 +84,10 @@ mod tests;
 pub use design::{DesignError, ModelMatrices, RandomEffectsTerm};
 pub use error::Error;
 pub use fit::{fit, fit_with_progress, Fit};
-pub use formula::{Formula, FormulaError, Grouping, RandomTerm, Term, TermSet};
+pub use formula::{
+    Argument, BinaryOp, Expr, Formula, FormulaError, Function, Grouping, RandomTerm, Term, TermSet,
+    Transform,
+};
 pub use json::{CorrelationJson, FitJson, RandomJson};
 pub use lmm::{
     ConditionalModes, Criterion, FitResult, FixedEffect, GroupingFactor, LinearMixedModel,
@@ -92,6 +95,6 @@ pub use lmm::{
 };
 pub use normal::{erfc, two_sided_p};
 pub use optim::{minimize_bobyqa, BobyqaSettings, OptimizerOutcome};
-pub use options::{FitOptions, OptimizerChoice};
+pub use options::{Contrasts, FitOptions, OptimizerChoice};
 pub use summary::{format_p_value, format_significant, FitSummary};
 pub use table::{Column, Table};

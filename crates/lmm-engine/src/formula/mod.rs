@@ -18,8 +18,10 @@
 //! One concept per file: [`lexer`], [`parser`], [`expand`] (random-term expansion), [`terms`]
 //! (the parsed model), [`error`], [`names`].
 
+mod call;
 mod error;
 mod expand;
+mod expr;
 mod lexer;
 mod names;
 mod parser;
@@ -29,6 +31,7 @@ mod tests;
 
 pub(crate) use error::underline;
 pub use error::FormulaError;
+pub use expr::{format_r_number, Argument, BinaryOp, Expr, Function, Transform};
 pub use terms::{Formula, Grouping, RandomTerm, Term, TermSet};
 
 /// Deepest parenthesis nesting accepted; a guard against stack exhaustion on hostile input.

@@ -182,14 +182,17 @@ impl Fit {
         self.result.singular
     }
 
-    /// The JSON form.
+    /// The JSON form, with the notes.
     pub fn to_json(&self) -> FitJson {
-        FitJson::new(&self.result, self.formula.text())
+        FitJson::new(&self.result, self.formula.text()).with_notes(self.notes.clone())
     }
 
-    /// The printable summary.
+    /// The printable summary, ending with the notes.
     pub fn summary(&self) -> FitSummary<'_> {
-        self.result.summary(self.formula.text())
+        FitSummary {
+            notes: Some(&self.notes),
+            ..self.result.summary(self.formula.text())
+        }
     }
 }
 

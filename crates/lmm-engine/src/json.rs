@@ -7,7 +7,7 @@
 //!  "random": [{"group","term","variance","std_dev"}],
 //!  "correlations": [{"group","term1","term2","correlation"}],
 //!  "groups": [{"name","levels"}], "converged", "singular", "evaluations",
-//!  "aicc", "dof", "rows_dropped", "dropped_fixed", "message"}
+//!  "aicc", "dof", "rows_dropped", "dropped_fixed", "message", "notes": [..]}
 //! ```
 //!
 //! `random` lists every term's columns in formula order and ends with the residual
@@ -90,6 +90,9 @@ pub struct FitJson {
     pub dropped_fixed: Vec<String>,
     /// Optimiser message.
     pub message: String,
+    /// What the user should know (the notes of [`crate::Fit::notes`]; the text summary prints
+    /// the same ones); empty for an unremarkable fit.
+    pub notes: Vec<String>,
 }
 
 impl FitJson {
@@ -145,7 +148,14 @@ impl FitJson {
             rows_dropped: fit.rows_dropped,
             dropped_fixed: fit.dropped_fixed.clone(),
             message: fit.message.clone(),
+            notes: Vec::new(),
         }
+    }
+
+    /// The same JSON with `notes`.
+    pub fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes = notes;
+        self
     }
 
     /// Pretty-printed JSON text.

@@ -35,12 +35,19 @@ pub struct FitSummary<'a> {
     pub fit: &'a FitResult,
     /// The model formula as written by the user.
     pub formula: &'a str,
+    /// The notes of [`crate::Fit::notes`], each printed as `Note: …` at the end; `None` prints
+    /// only what the result itself says (non-convergence, a singular fit).
+    pub notes: Option<&'a [String]>,
 }
 
 impl FitResult {
     /// A printable summary of this fit.
     pub fn summary<'a>(&'a self, formula: &'a str) -> FitSummary<'a> {
-        FitSummary { fit: self, formula }
+        FitSummary {
+            fit: self,
+            formula,
+            notes: None,
+        }
     }
 }
 
@@ -225,6 +232,12 @@ impl fmt::Display for FitSummary<'_> {
         }
         writeln!(f, "{rule}")?;
 
+        if let Some(notes) = self.notes {
+            for note in notes {
+                writeln!(f, "Note: {note}")?;
+            }
+            return Ok(());
+        }
         if !fit.converged {
             writeln!(f, "Warning: {}", fit.message)?;
         }

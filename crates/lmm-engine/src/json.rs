@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! {"formula", "criterion": "ML"|"REML", "nobs", "objective", "loglik", "aic", "bic", "sigma",
-//!  "theta": [..], "fixed": [{"name","estimate","std_error"}],
+//!  "theta": [..], "fixed": [{"name","estimate","std_error","z","p_value"}],
 //!  "random": [{"group","term","variance","std_dev"}],
 //!  "correlations": [{"group","term1","term2","correlation"}],
 //!  "groups": [{"name","levels"}], "converged", "singular", "evaluations",
@@ -17,7 +17,7 @@
 use serde::Serialize;
 
 use crate::lmm::deviance::Criterion;
-use crate::lmm::fit_result::{FitResult, FixedEffect, GroupingFactor};
+use crate::lmm::fit_result::{FitResult, GroupingFactor};
 
 /// One variance row of `random`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -32,6 +32,22 @@ pub struct RandomJson {
     pub std_dev: f64,
 }
 
+/// One fixed-effects coefficient: estimate, standard error, Wald z and its two-sided normal
+/// p-value (as the text summary shows them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FixedJson {
+    /// Column name of X, R style.
+    pub name: String,
+    /// β̂.
+    pub estimate: f64,
+    /// Standard error.
+    pub std_error: f64,
+    /// Wald z = estimate / standard error.
+    pub z: f64,
+    /// Two-sided normal p-value of z.
+    pub p_value: f64,
+}
+
 /// One correlation between two columns of a vector-valued term.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CorrelationJson {
@@ -41,7 +57,7 @@ pub struct CorrelationJson {
     pub term1: String,
     /// Second column.
     pub term2: String,
-    /// Correlation.
+    /// Correlation; `null` when undefined (a variance is zero).
     pub correlation: f64,
 }
 
@@ -67,7 +83,7 @@ pub struct FitJson {
     /// θ̂ (lme4 layout).
     pub theta: Vec<f64>,
     /// Fixed effects.
-    pub fixed: Vec<FixedEffect>,
+    pub fixed: Vec<FixedJson>,
     /// Variance components, residual last.
     pub random: Vec<RandomJson>,
     /// Correlations within vector-valued terms.
@@ -136,7 +152,17 @@ impl FitJson {
             bic: fit.bic,
             sigma: fit.sigma,
             theta: fit.theta.clone(),
-            fixed: fit.fixed.clone(),
+            fixed: fit
+                .fixed
+                .iter()
+                .map(|fe| FixedJson {
+                    name: fe.name.clone(),
+                    estimate: fe.estimate,
+                    std_error: fe.std_error,
+                    z: fe.z(),
+                    p_value: fe.p_value(),
+                })
+                .collect(),
             random,
             correlations,
             groups: fit.groups.clone(),

@@ -88,7 +88,7 @@ pub use formula::{
     Argument, BinaryOp, Expr, Formula, FormulaError, Function, Grouping, RandomTerm, Term, TermSet,
     Transform,
 };
-pub use json::{CorrelationJson, FitJson, RandomJson};
+pub use json::{CorrelationJson, FitJson, FixedJson, RandomJson};
 pub use lmm::{
     ConditionalModes, Criterion, FitResult, FixedEffect, GroupingFactor, LinearMixedModel,
     ModelError, ThetaLayout, VarianceComponent,

@@ -158,7 +158,10 @@ impl fmt::Display for FitSummary<'_> {
         for vc in &fit.variance_components {
             for (j, column) in vc.columns.iter().enumerate() {
                 let corr: Vec<String> = (0..j)
-                    .map(|i| format!("{:+.2}", vc.correlation(j, i)))
+                    .map(|i| match vc.correlation(j, i) {
+                        r if r.is_nan() => "NaN".to_owned(),
+                        r => format!("{r:+.2}"),
+                    })
                     .collect();
                 rows.push(vec![
                     if j == 0 {

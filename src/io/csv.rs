@@ -84,7 +84,6 @@ pub fn read_table(source: &DataSource, options: &ReadOptions) -> Result<Table, D
             });
             decimal_comma = separator == b';';
             let nulls = options.null_tokens();
-            let bytes = std::sync::Arc::new(bytes);
             let read = |rows| {
                 csv_options(separator, &nulls, rows)
                     .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))

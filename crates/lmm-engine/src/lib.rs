@@ -7,7 +7,9 @@
 //! ## Fitting a model
 //!
 //! Put the data in a [`Table`] (numeric, integer and text columns; `None` is a missing cell),
-//! write the model as lme4 would, and call [`fit`]:
+//! write the model as lme4 would (`factor(x)`, `log(y)`, `I(x^2)`, `poly(x, 2)`, `scale(x)`,
+//! `offset(…)` included), and call [`fit`]; [`FitOptions`] also declares factor columns,
+//! contrasts and prior weights:
 //!
 //! ```
 //! use lmm_engine::{fit, Column, Criterion, FitOptions, Table};
@@ -42,8 +44,8 @@
 //!
 //! [`Fit`] carries the formula, the estimates (coefficients, standard errors, variance
 //! components, σ, log-likelihood, AIC/BIC, θ, conditional modes) and the notes lme4 would
-//! print as messages (rows dropped for missing values, aliased columns, singular fits, an
-//! optimiser that did not converge).
+//! print as messages (rows dropped for missing values, aliased columns, integer codes used as
+//! numbers, singular fits, an optimiser that did not converge).
 //!
 //! ## Refitting, and working below `fit`
 //!

@@ -163,14 +163,11 @@ impl<'a> ModelFrame<'a> {
     /// The variable `label` over the rows used.
     pub(super) fn variable(&self, label: &str) -> Result<Variable, DesignError> {
         let Some(transform) = self.formula.transform(label) else {
-            let column = self.column(label);
-            return Ok(match column {
-                _ if self.is_factor(label) => Variable::Factor(self.factor_of_column(label)?),
-                Column::Numeric(_) | Column::Integer(_) => {
-                    Variable::Numeric(self.numeric(column).unwrap_or_default())
-                }
-                // Text columns are factors (above).
-                Column::Text(_) => unreachable!("text columns are factors"),
+            // Text columns are factors, so a column that is not one is numeric.
+            return Ok(if self.is_factor(label) {
+                Variable::Factor(self.factor_of_column(label)?)
+            } else {
+                Variable::Numeric(self.numeric(self.column(label)).unwrap_or_default())
             });
         };
         match transform {

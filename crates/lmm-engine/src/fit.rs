@@ -130,7 +130,8 @@ impl Fit {
         self.result.std_errors()
     }
 
-    /// The variance components per random-effects term, in formula order.
+    /// The variance components per random-effects term, in lme4's order (formula order unless
+    /// a later term has more levels; see [`ModelMatrices::terms`]).
     pub fn variance_components(&self) -> &[VarianceComponent] {
         &self.result.variance_components
     }
@@ -167,7 +168,7 @@ impl Fit {
     }
 
     /// Conditional modes of the random effects and their conditional standard deviations, per
-    /// term in formula order.
+    /// term in the order of [`Fit::variance_components`].
     pub fn conditional_modes(&self) -> &[ConditionalModes] {
         &self.result.random_effects
     }

@@ -10,7 +10,7 @@
 //!  "aicc", "dof", "rows_dropped", "dropped_fixed", "message", "notes": [..]}
 //! ```
 //!
-//! `random` lists every term's columns in formula order and ends with the residual
+//! `random` lists every term's columns in lme4's term order and ends with the residual
 //! (`"group": "Residual", "term": ""`), as lme4's `as.data.frame(VarCorr(fit))` does.
 //! Non-finite numbers (an infinite AICc on tiny data) serialise as `null`.
 

@@ -73,7 +73,8 @@ pub struct FitOptions {
     pub rho_end: f64,
     /// Stop when a whole trust-region stage improves the objective by less than this.
     pub ftol_abs: Option<f64>,
-    /// Starting θ (formula order); lme4's λ = I when `None`.
+    /// Starting θ in lme4's layout (the terms in [`crate::ModelMatrices::terms`] order); lme4's
+    /// λ = I when `None`.
     pub initial_theta: Option<Vec<f64>>,
     /// lme4's `boundary.tol`: diagonal θ elements this close to 0 at the optimum are tried at
     /// exactly 0 and kept there when that is no worse. 0 disables the check.
@@ -127,7 +128,7 @@ impl FitOptions {
         self
     }
 
-    /// A starting θ in formula order (lme4's layout).
+    /// A starting θ in lme4's layout.
     pub fn with_initial_theta(mut self, theta: Vec<f64>) -> Self {
         self.initial_theta = Some(theta);
         self

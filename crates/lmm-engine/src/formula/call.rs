@@ -16,19 +16,19 @@ use super::lexer::Tok;
 use super::parser::{ParseResult, Parser, Spanned, Value};
 use super::terms::Term;
 
+/// Most operators one call may contain (see `count_operator`).
+const MAX_OPERATORS: usize = 256;
+
 impl Parser<'_> {
     /// A call used as a model variable (or the response, or an offset), the name already
     /// consumed and the current token its '('.
     pub(super) fn call(&mut self, name: String, pos: usize) -> ParseResult<Spanned> {
         let function = self.function(&name, pos)?;
         let mark = self.call_columns.len();
+        self.operators = 0;
         let args = self.arguments()?;
         let columns = self.call_columns.split_off(mark);
-        let call = Expr::Call(function, args);
-        let label = call.to_string();
-        let Expr::Call(_, args) = call else {
-            unreachable!("built as a call just above")
-        };
+        let label = Expr::Call(function, args.clone()).to_string();
         let (value, reads) = if function == Function::Offset {
             let x = match args.as_slice() {
                 [Argument { name: None, value }] => value.clone(),
@@ -130,6 +130,7 @@ impl Parser<'_> {
                 Tok::Minus => BinaryOp::Subtract,
                 _ => return Ok(left),
             };
+            self.count_operator()?;
             self.advance();
             let right = self.arithmetic_product()?;
             left = Expr::Binary(op, Box::new(left), Box::new(right));
@@ -144,13 +145,30 @@ impl Parser<'_> {
                 Tok::Slash => BinaryOp::Divide,
                 _ => return Ok(left),
             };
+            self.count_operator()?;
             self.advance();
             let right = self.unary()?;
             left = Expr::Binary(op, Box::new(left), Box::new(right));
         }
     }
 
+    /// Every operator makes the expression one level deeper (and evaluating, printing and
+    /// dropping it recursive), so a call has at most [`MAX_OPERATORS`] of them.
+    fn count_operator(&mut self) -> ParseResult<()> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(self.error(
+                self.peek().pos,
+                format!("a call may hold at most {MAX_OPERATORS} operators"),
+            ));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> ParseResult<Expr> {
+        if matches!(self.peek().tok, Tok::Minus | Tok::Plus | Tok::Caret) {
+            self.count_operator()?;
+        }
         match self.peek().tok {
             Tok::Minus => {
                 self.advance();
@@ -166,6 +184,7 @@ impl Parser<'_> {
                 if self.peek().tok != Tok::Caret {
                     return Ok(base);
                 }
+                self.count_operator()?;
                 self.advance();
                 let exponent = self.unary()?;
                 Ok(Expr::Binary(

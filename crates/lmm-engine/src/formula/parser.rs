@@ -65,6 +65,8 @@ pub(super) struct Parser<'a> {
     pub(super) call_columns: Vec<(String, usize)>,
     /// Every distinct call used as a variable, by label.
     pub(super) calls: Vec<(String, Transform)>,
+    /// Operators in the call being parsed, against hostile nesting.
+    pub(super) operators: usize,
 }
 
 pub(super) type ParseResult<T> = Result<T, FormulaError>;
@@ -79,6 +81,7 @@ impl<'a> Parser<'a> {
             columns: Vec::new(),
             call_columns: Vec::new(),
             calls: Vec::new(),
+            operators: 0,
         }
     }
 

@@ -372,6 +372,19 @@ fn errors_have_positions() {
 fn limits_guard_against_hostile_input() {
     let deep = format!("y ~ {}x{}", "(".repeat(10_000), ")".repeat(10_000));
     assert!(error(&deep).message.contains("nested too deeply"));
+    for hostile in [
+        format!("y ~ I({}x)", "-".repeat(100_000)),
+        format!("y ~ I(x{})", "+x".repeat(100_000)),
+        format!("y ~ I(x{})", "^x".repeat(100_000)),
+        format!("y ~ I({}x{})", "(".repeat(100_000), ")".repeat(100_000)),
+        format!("y ~ {}x{}", "log(".repeat(100_000), ")".repeat(100_000)),
+    ] {
+        let message = error(&hostile).message;
+        assert!(
+            message.contains("at most 256 operators") || message.contains("nested too deeply"),
+            "{message}"
+        );
+    }
     let vars: Vec<String> = (0..20).map(|i| format!("x{i}")).collect();
     let wide = format!("y ~ {}", vars.join("*"));
     assert!(error(&wide).message.contains("more than"));

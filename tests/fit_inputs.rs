@@ -551,3 +551,41 @@ fn workload_to_a_full_disk_names_the_file() {
          error 28)"
     );
 }
+
+// --- Item 5: output as lme4 shows it ----------------------------------------------------------
+
+#[test]
+fn nested_levels_are_named_and_ordered_as_lme4() {
+    let reference = lme4_formula("oats_helmert_reml");
+    let v = json(&fit(&[
+        "--data",
+        "data/r/Oats.csv",
+        "--formula",
+        &reference.formula,
+        "--contrasts",
+        "Variety=helmert",
+        "--reml",
+        "--json",
+    ]));
+    close_abs(
+        "objective",
+        v["objective"].as_f64().unwrap(),
+        reference.objective,
+        1e-6,
+    );
+    assert_eq!(v["groups"][0]["name"], "Variety:Block");
+    assert_eq!(v["groups"][0]["levels"], 18);
+    assert_eq!(v["groups"][1]["name"], "Block");
+    assert_eq!(v["random"][0]["group"], "Variety:Block");
+    let want = reference.theta_values();
+    for (k, w) in want.iter().enumerate() {
+        close_abs(
+            &format!("theta[{k}]"),
+            v["theta"][k].as_f64().unwrap(),
+            *w,
+            1e-5 * w,
+        );
+    }
+    assert_eq!(v["fixed"][2]["name"], "Variety1");
+    assert!(v["fixed"][2]["z"].is_number() && v["fixed"][2]["p_value"].is_number());
+}

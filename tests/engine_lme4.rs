@@ -253,3 +253,54 @@ fn gasoline_time_slopes_match_lme4() {
         }
     }
 }
+
+/// Group slopes that vary around a common intercept: the fit is singular, the intercept's
+/// variance is zero and its correlation with the slope undefined, shown as `NaN` in the
+/// summary and `null` in JSON (as lme4's VarCorr shows NaN); the fixed effects in JSON carry z
+/// and the p-value.
+#[test]
+fn undefined_correlation_is_nan_and_null() {
+    use lmm_report::engine::Column;
+    let (mut y, mut x, mut g) = (Vec::new(), Vec::new(), Vec::new());
+    for group in 0..8 {
+        for i in 0..10 {
+            let noise = (((i * 7) % 11) as f64 - 5.0) / 5.0;
+            x.push(Some(i as f64));
+            let slope = 0.5 + 0.3 * ((group % 4) as f64 - 1.5);
+            y.push(Some(10.0 + slope * i as f64 + 0.2 * noise));
+            g.push(Some(format!("g{group}")));
+        }
+    }
+    let table = Table::new()
+        .with("y", Column::Numeric(y))
+        .with("x", Column::Numeric(x))
+        .with("g", Column::Text(g));
+    let fitted = fit_with(&table, "y ~ 1 + x + (1 + x | g)", Criterion::Ml);
+    assert!(fitted.singular(), "{:?}", fitted.theta());
+    let vc = &fitted.variance_components()[0];
+    assert_eq!(vc.variances[0], 0.0, "{:?}", fitted.theta());
+    assert!(vc.correlation(0, 1).is_nan());
+    let text = fitted.to_string();
+    assert!(text.contains("NaN"), "{text}");
+    assert!(!text.contains("+0.00"), "{text}");
+    let json = serde_json::to_value(&fitted).unwrap();
+    assert!(json["correlations"][0]["correlation"].is_null(), "{json}");
+    let fixed = &json["fixed"][1];
+    let (b, se) = (
+        fixed["estimate"].as_f64().unwrap(),
+        fixed["std_error"].as_f64().unwrap(),
+    );
+    close("z", fixed["z"].as_f64().unwrap(), b / se, 1e-12);
+    let z = b / se;
+    close(
+        "p",
+        fixed["p_value"].as_f64().unwrap(),
+        lmm_report::engine::two_sided_p(z),
+        1e-12,
+    );
+    assert!(json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().starts_with("boundary (singular) fit")));
+}

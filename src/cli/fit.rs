@@ -1,34 +1,38 @@
-//! `lmm-report fit`: a CSV file and an lme4 formula to a fitted model, through the engine's
-//! one entry point [`lmm_engine::fit`]. Owns what the command adds to it: reading the file
-//! ([`crate::io`]) and the exit code of each failure.
+//! `lmm-report fit`: a data file and an lme4 formula to a fitted model, through the engine's
+//! one entry point [`lmm_engine::fit`]. Owns what the command adds to it: reading the data
+//! ([`crate::io`]: CSV/TSV with the delimiter detected, Parquet, Arrow IPC, standard input),
+//! the design options (`--factor`, `--contrasts`, `--weights`), and the exit code of each
+//! failure.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
-use lmm_engine::{Criterion, Fit, FitOptions, OptimizerChoice, Table};
+use lmm_engine::{Contrasts, Criterion, Fit, FitOptions, OptimizerChoice, Table};
 
 use super::progress::Progress;
+use super::stdout::{error_line, note_line, write_result};
+use crate::io::source::{parse_separator, DataFormat, DataSource, ReadOptions};
 use crate::io::{self, DataError};
 
 /// What to fit.
 #[derive(Debug, Clone)]
 pub struct FitRequest {
-    /// The CSV file.
-    pub data: PathBuf,
+    /// The data: a file or standard input.
+    pub data: DataSource,
+    /// How to read it.
+    pub read: ReadOptions,
     /// The lme4 formula.
     pub formula: String,
-    /// ML or REML.
-    pub criterion: Criterion,
-    /// Which optimiser.
-    pub optimizer: OptimizerChoice,
+    /// Criterion, optimiser, declared factors, contrasts, weights.
+    pub options: FitOptions,
 }
 
 /// Why a fit could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum FitCommandError {
-    /// The data file could not be read.
+    /// The data could not be read.
     #[error(transparent)]
     Data(#[from] DataError),
     /// The engine failed (formula, design or model).
@@ -47,35 +51,39 @@ impl FitCommandError {
     }
 }
 
-/// Reads `path` into a table.
-pub fn load_table(path: &Path) -> Result<Table, DataError> {
-    let frame = io::read_csv(path)?;
-    io::frame_to_table(&frame, path)
+/// Reads `source` into a table.
+pub fn load_table(source: &DataSource, read: &ReadOptions) -> Result<Table, DataError> {
+    io::read_table(source, read)
 }
 
 /// Runs the whole pipeline; `progress(evaluations, objective)` is called during the fit.
-pub fn fit_csv(
+pub fn fit_data(
     request: &FitRequest,
     progress: impl FnMut(usize, f64),
 ) -> Result<Fit, FitCommandError> {
-    // The formula is parsed before the file is read, so that a typo is reported at once
-    // (and with its position) even for a large file.
-    lmm_engine::Formula::parse(&request.formula).map_err(lmm_engine::Error::from)?;
-    let table = load_table(&request.data)?;
-    let options = FitOptions::default()
-        .with_criterion(request.criterion)
-        .with_optimizer(request.optimizer);
+    // The formula is parsed before the data are read, so that a typo is reported at once
+    // (and with its position) even for a large file; its columns are the ones whose stray
+    // text cells are errors.
+    let formula = lmm_engine::Formula::parse(&request.formula).map_err(lmm_engine::Error::from)?;
+    let mut read = request.read.clone();
+    let mut checked = formula.used_columns();
+    checked.extend(request.options.weights.iter().cloned());
+    read.checked_columns = Some(checked);
+    read.text_columns = request.options.factors.clone();
+    let table = load_table(&request.data, &read)?;
     Ok(lmm_engine::fit_with_progress(
         &request.formula,
         &table,
-        &options,
+        &request.options,
         progress,
     )?)
 }
 
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// CSV file with a header row; empty cells and NA are missing values.
+    /// The data: a CSV file with a header row (comma, semicolon or tab, detected), a .tsv,
+    /// .parquet or .arrow/.ipc/.feather file, or `-` for CSV on standard input. Empty cells
+    /// and NA are missing values.
     #[arg(long)]
     pub data: PathBuf,
     /// lme4 formula, e.g. "Reaction ~ 1 + Days + (1 + Days | Subject)".
@@ -91,41 +99,108 @@ pub struct FitArgs {
     /// otherwise; `bobyqa`: derivative-free BOBYQA for every model (lme4's default optimiser).
     #[arg(long, default_value = "auto", value_parser = ["auto", "bobyqa"])]
     pub optimizer: String,
+    /// Treat column COL as categorical wherever the formula names it (as factor(COL) would);
+    /// repeatable.
+    #[arg(long = "factor", value_name = "COL")]
+    pub factors: Vec<String>,
+    /// Code factor F by contrasts KIND: treatment (the default), sum (R's contr.sum) or
+    /// helmert (contr.helmert); F is the factor as the formula names it (Sex, factor(Diet))
+    /// or the column inside factor(); repeatable.
+    #[arg(long = "contrasts", value_name = "F=KIND", value_parser = parse_contrasts)]
+    pub contrasts: Vec<(String, Contrasts)>,
+    /// Column of prior weights (lme4's weights=): observation i has residual variance σ²/wᵢ;
+    /// every weight must be a positive number.
+    #[arg(long, value_name = "COL")]
+    pub weights: Option<String>,
+    /// A cell text that means "missing", besides the empty cell and NA (R's na.strings);
+    /// repeatable.
+    #[arg(long = "na", value_name = "TOKEN")]
+    pub na: Vec<String>,
+    /// The delimiter of a text file: one character, or tab, comma, semicolon (default:
+    /// detected from the header line; tab for .tsv).
+    #[arg(long, value_name = "SEP", value_parser = parse_sep)]
+    pub sep: Option<u8>,
+    /// The file format (default: by extension, CSV otherwise).
+    #[arg(long, value_parser = ["csv", "tsv", "parquet", "ipc", "arrow", "feather"])]
+    pub format: Option<String>,
+}
+
+fn parse_contrasts(text: &str) -> Result<(String, Contrasts), String> {
+    let (name, kind) = text
+        .rsplit_once('=')
+        .ok_or_else(|| format!("expected F=KIND (e.g. Sex=sum), not '{text}'"))?;
+    let kind = Contrasts::from_name(kind.trim())
+        .ok_or_else(|| format!("unknown contrasts '{kind}': use treatment, sum or helmert"))?;
+    if name.trim().is_empty() {
+        return Err(format!("expected F=KIND (e.g. Sex=sum), not '{text}'"));
+    }
+    Ok((name.trim().to_owned(), kind))
+}
+
+fn parse_sep(text: &str) -> Result<u8, String> {
+    parse_separator(text).ok_or_else(|| {
+        format!("a separator is one character (or tab, comma, semicolon), not '{text}'")
+    })
+}
+
+impl FitArgs {
+    /// The request these arguments describe.
+    pub fn request(self) -> FitRequest {
+        let mut options = FitOptions::default()
+            .with_criterion(if self.reml {
+                Criterion::Reml
+            } else {
+                Criterion::Ml
+            })
+            .with_optimizer(if self.optimizer == "bobyqa" {
+                OptimizerChoice::Bobyqa
+            } else {
+                OptimizerChoice::Auto
+            });
+        options.factors = self.factors;
+        options.contrasts = self.contrasts;
+        options.weights = self.weights;
+        FitRequest {
+            data: DataSource::from_arg(&self.data),
+            read: ReadOptions {
+                format: self.format.as_deref().and_then(DataFormat::from_name),
+                separator: self.sep,
+                na: self.na,
+                ..ReadOptions::default()
+            },
+            formula: self.formula,
+            options,
+        }
+    }
 }
 
 /// Runs the fit command.
 pub fn run(args: FitArgs) -> ExitCode {
-    let request = FitRequest {
-        data: args.data,
-        formula: args.formula,
-        criterion: if args.reml {
-            Criterion::Reml
-        } else {
-            Criterion::Ml
-        },
-        optimizer: if args.optimizer == "bobyqa" {
-            OptimizerChoice::Bobyqa
-        } else {
-            OptimizerChoice::Auto
-        },
-    };
+    const COMMAND: &str = "lmm-report fit";
+    let json = args.json;
+    let request = args.request();
     let mut progress = Progress::new();
-    let outcome = fit_csv(&request, |e, f| progress.update(e, f));
+    let outcome = fit_data(&request, |e, f| progress.update(e, f));
     progress.finish();
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
-            eprintln!("lmm-report fit: error: {e}");
+            error_line(COMMAND, &e.to_string());
             return ExitCode::from(e.exit_code());
         }
     };
     for note in outcome.notes() {
-        eprintln!("lmm-report fit: note: {note}");
+        note_line(COMMAND, note);
     }
-    if args.json {
-        println!("{}", outcome.to_json().to_string_pretty());
+    let text = if json {
+        let mut text = outcome.to_json().to_string_pretty();
+        text.push('\n');
+        text
     } else {
-        print!("{outcome}");
+        outcome.to_string()
+    };
+    match write_result(COMMAND, &text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
     }
-    ExitCode::SUCCESS
 }

@@ -5,14 +5,16 @@
 pub mod fit;
 mod progress;
 pub mod report;
+mod stdout;
 pub mod workload;
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
 /// Regenerates the reproduction report (Markdown, HTML, SVG figures, results.json), or fits a
-/// linear mixed model to any CSV file with `lmm-report fit`.
+/// linear mixed model to any data file with `lmm-report fit`.
 #[derive(Debug, Parser)]
 #[command(
     name = "lmm-report",
@@ -29,7 +31,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Fit a linear mixed model given by an lme4 formula to a CSV file.
+    /// Fit a linear mixed model given by an lme4 formula to a data file (CSV, TSV, Parquet,
+    /// Arrow IPC, or CSV on standard input).
     Fit(fit::FitArgs),
     /// Write a seeded synthetic data set (the benchmark workloads) as CSV.
     #[command(visible_alias = "simulate")]
@@ -37,12 +40,35 @@ pub enum Command {
 }
 
 /// Parses the command line and runs the chosen command; the process exit code is 0 on
-/// success, 1 for a runtime failure and 2 for a usage or input error.
+/// success, 1 for a runtime failure and 2 for a usage or input error. No command panics on a
+/// closed or full standard output (see [`stdout`]).
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     match cli.command {
         Some(Command::Fit(args)) => fit::run(args),
         Some(Command::Workload(args)) => workload::run(args),
         None => report::run(cli.report),
+    }
+}
+
+/// `--help`, `--version` (exit 0) and usage errors (exit 2), written as clap would but through
+/// [`stdout`], so that a closed or full standard output cannot panic or go unreported.
+fn usage(e: &clap::Error) -> ExitCode {
+    let text = e.render().to_string();
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            match stdout::write_result("lmm-report", &text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
+            }
+        }
+        _ => {
+            use std::io::Write;
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            ExitCode::from(2)
+        }
     }
 }

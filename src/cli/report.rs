@@ -1,11 +1,13 @@
 //! `lmm-report` without a subcommand: render the report into `--out`, or compare with it
 //! (`--check`).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
+use super::stdout::{error_line, write_result};
 use crate::io::output;
 use crate::report::results::ResultsError;
 use crate::report::{self, ReportConfig, ReportError};
@@ -36,43 +38,45 @@ pub fn run(args: ReportArgs) -> ExitCode {
         reference_dir: args.reference,
         templates: args.templates,
     };
+    const COMMAND: &str = "lmm-report";
     let rendered = match report::render(&config) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("lmm-report: error: {e}");
+            error_line(COMMAND, &e.to_string());
             return ExitCode::from(exit_code(&e));
         }
+    };
+    let done = |message: String| match write_result(COMMAND, &format!("{message}\n")) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
     };
     if args.check {
         let drift = output::check(&args.out, &rendered.files);
         if drift.is_empty() {
-            println!(
+            return done(format!(
                 "{}: {} files up to date",
                 args.out.display(),
                 rendered.files.len()
-            );
-            return ExitCode::SUCCESS;
+            ));
         }
-        eprintln!(
+        let mut message = format!(
             "lmm-report: {} is out of date; regenerate with `cargo run --release`:",
             args.out.display()
         );
         for d in drift {
-            eprintln!("  {d}");
+            message.push_str(&format!("\n  {d}"));
         }
+        let _ = writeln!(std::io::stderr().lock(), "{message}");
         return ExitCode::from(1);
     }
     match output::write_atomic(&args.out, &rendered.files) {
-        Ok(()) => {
-            println!(
-                "wrote {} files to {}",
-                rendered.files.len(),
-                args.out.display()
-            );
-            ExitCode::SUCCESS
-        }
+        Ok(()) => done(format!(
+            "wrote {} files to {}",
+            rendered.files.len(),
+            args.out.display()
+        )),
         Err(e) => {
-            eprintln!("lmm-report: error: {e}");
+            error_line(COMMAND, &e.to_string());
             ExitCode::from(1)
         }
     }

@@ -45,7 +45,10 @@ pub fn run(args: WorkloadArgs) -> ExitCode {
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("lmm-report workload: error: {}: {e}", args.out.display());
+            super::stdout::error_line(
+                "lmm-report workload",
+                &format!("could not write {}: {e}", args.out.display()),
+            );
             ExitCode::from(1)
         }
     }

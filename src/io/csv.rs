@@ -1,47 +1,119 @@
-//! CSV files through polars, and the one conversion from a polars frame to the engine's
-//! [`Table`]: polars types stop here.
+//! Data files through polars, and the one conversion from a polars frame to the engine's
+//! [`Table`]: polars types stop here (and in the gasoline panel's schema checks).
+//!
+//! [`read_table`] reads delimited text (comma, semicolon or tab, detected from the header
+//! line), Parquet and Arrow IPC files, or CSV from standard input, then applies the type
+//! rules of [`super::source`]: R's `Inf`/`-Inf`/`NaN` are numbers, `1,5` is a number in a
+//! semicolon file (R's `read.csv2`), and a column of numbers with some text cells is an error
+//! naming the first text cell rather than a silent switch to text.
 
+use std::io::{Cursor, Read};
 use std::path::Path;
 
 use polars::prelude::*;
 
 use lmm_engine::{Column as TableColumn, Table};
 
+use super::source::{
+    classify_text, detect_separator, DataFormat, DataSource, ReadOptions, TextColumn,
+};
 use super::DataError;
 
 /// Rows used to infer column types on the first attempt.
 const QUICK_SCHEMA_ROWS: usize = 10_000;
 
-/// Reads a CSV file with a header row. Empty cells and `NA` are missing values. Column types
-/// are inferred from the first rows; if the file then fails to parse (an integer column that
-/// turns fractional, a number column with text far down), it is read again with types inferred
-/// from every row, so only unusual files pay for a full inference pass.
+/// Reads a comma-separated file with a header row. Empty cells and `NA` are missing values.
+/// Column types are inferred from the first rows; if the file then fails to parse (an integer
+/// column that turns fractional, a number column with text far down), it is read again with
+/// types inferred from every row, so only unusual files pay for a full inference pass.
 pub fn read_csv(path: &Path) -> Result<DataFrame, DataError> {
     if !path.is_file() {
         return Err(DataError::NotFound {
             path: path.to_path_buf(),
         });
     }
-    read_csv_inferring(path, Some(QUICK_SCHEMA_ROWS))
-        .or_else(|_| read_csv_inferring(path, None))
+    let nulls = ReadOptions::default().null_tokens();
+    let read = |rows| {
+        csv_options(b',', &nulls, rows)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+            .finish()
+    };
+    read(Some(QUICK_SCHEMA_ROWS))
+        .or_else(|_| read(None))
         .map_err(|e| read_error(path, e))
 }
 
-fn read_csv_inferring(path: &Path, infer_rows: Option<usize>) -> PolarsResult<DataFrame> {
+fn csv_options(separator: u8, nulls: &[String], infer_rows: Option<usize>) -> CsvReadOptions {
     let parse = CsvParseOptions::default()
-        .with_null_values(Some(NullValues::AllColumns(vec!["".into(), "NA".into()])));
+        .with_separator(separator)
+        .with_null_values(Some(NullValues::AllColumns(
+            nulls.iter().map(|t| t.as_str().into()).collect(),
+        )));
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(infer_rows)
         .with_parse_options(parse)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))?
-        .finish()
+}
+
+/// Reads `source` (delimited text, Parquet or Arrow IPC; see the module docs) into a table.
+pub fn read_table(source: &DataSource, options: &ReadOptions) -> Result<Table, DataError> {
+    let path = source.display_path();
+    let format = DataFormat::of(source, options.format);
+    let bytes = match source {
+        DataSource::Path(p) if !p.is_file() => return Err(DataError::NotFound { path }),
+        DataSource::Path(p) => std::fs::read(p),
+        DataSource::Stdin => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+        }
+    }
+    .map_err(|e| DataError::Read {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let mut decimal_comma = false;
+    let frame = match format {
+        DataFormat::Csv | DataFormat::Tsv => {
+            let separator = options.separator.unwrap_or(if format == DataFormat::Tsv {
+                b'\t'
+            } else {
+                detect_separator(&bytes)
+            });
+            decimal_comma = separator == b';';
+            let nulls = options.null_tokens();
+            let read = |rows| {
+                csv_options(separator, &nulls, rows)
+                    .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
+                    .finish()
+            };
+            read(Some(QUICK_SCHEMA_ROWS)).or_else(|_| read(None))
+        }
+        DataFormat::Parquet => ParquetReader::new(Cursor::new(bytes)).finish(),
+        DataFormat::Ipc => IpcReader::new(Cursor::new(bytes)).finish(),
+    }
+    .map_err(|e| read_error(&path, e))?;
+    convert(&frame, &path, options, decimal_comma)
 }
 
 /// Converts a polars frame into a [`Table`]: integer columns become [`TableColumn::Integer`]
 /// (kept exact, never through f64), floating-point columns [`TableColumn::Numeric`], text
 /// [`TableColumn::Text`], and booleans the text `TRUE`/`FALSE` as R would read them.
 pub fn frame_to_table(df: &DataFrame, path: &Path) -> Result<Table, DataError> {
+    convert(df, path, &ReadOptions::default(), false)
+}
+
+/// [`frame_to_table`] with the type rules of `options`: a text column whose cells are all
+/// numbers (R's `Inf`, `NaN`; `1,5` with `decimal_comma`) is numeric; one with at least as
+/// many numbers as text cells is an error for the columns `options` checks.
+fn convert(
+    df: &DataFrame,
+    path: &Path,
+    options: &ReadOptions,
+    decimal_comma: bool,
+) -> Result<Table, DataError> {
     let mut table = Table::new();
     for column in df.columns() {
         let name = column.name().to_string();
@@ -52,7 +124,20 @@ pub fn frame_to_table(df: &DataFrame, path: &Path) -> Result<Table, DataError> {
             TableColumn::Numeric(numeric_values(column, path)?)
         } else if dtype == &DataType::String {
             let values = column.str().map_err(|e| read_error(path, e))?;
-            TableColumn::Text(values.iter().map(|v| v.map(str::to_owned)).collect())
+            let cells: Vec<Option<&str>> = values.iter().collect();
+            let declared_text = options.text_columns.contains(&name);
+            match classify_text(&cells, decimal_comma) {
+                TextColumn::Numbers(numbers) if !declared_text => TableColumn::Numeric(numbers),
+                TextColumn::NumbersWithText { row, text } if options.checks(&name) => {
+                    return Err(DataError::TextAmongNumbers {
+                        path: path.to_path_buf(),
+                        column: name,
+                        row: row + 1,
+                        text,
+                    })
+                }
+                _ => TableColumn::Text(cells.iter().map(|v| v.map(str::to_owned)).collect()),
+            }
         } else if dtype == &DataType::Boolean {
             let values = column.bool().map_err(|e| read_error(path, e))?;
             TableColumn::Text(

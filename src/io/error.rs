@@ -49,4 +49,16 @@ pub enum DataError {
     },
     #[error("{path}: {message}")]
     Shape { path: PathBuf, message: String },
+    #[error(
+        "{path}: column '{column}' holds numbers, but data row {row} (line {line}) has the text \
+         '{text}'; if that means a missing value, add --na '{text}'; if the column is \
+         categorical, declare it with --factor {column}",
+        line = row + 1
+    )]
+    TextAmongNumbers {
+        path: PathBuf,
+        column: String,
+        row: usize,
+        text: String,
+    },
 }

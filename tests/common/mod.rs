@@ -199,3 +199,125 @@ pub fn assert_fit_json_key_order(text: &str) {
         "key order: {text}"
     );
 }
+
+/// One row of `as.data.frame(VarCorr(fit))` in `lme4_formula.json` (`var2` is `null` for a
+/// variance).
+#[derive(Debug, Clone, Deserialize)]
+pub struct FormulaRandom {
+    pub group: String,
+    pub var1: Option<String>,
+    pub var2: Option<String>,
+    pub vcov: f64,
+    pub sdcor: f64,
+}
+
+/// One recorded lme4 fit of `data/reference/lme4_formula.json` (formula transforms, weights,
+/// contrasts).
+#[derive(Debug, Clone, Deserialize)]
+pub struct FormulaFit {
+    pub id: String,
+    /// The CSV under `data/r/` (sleepstudy under `data/`).
+    pub data: String,
+    pub formula: String,
+    pub criterion: String,
+    pub nobs: usize,
+    pub objective: f64,
+    pub loglik: f64,
+    pub sigma: f64,
+    /// θ by lme4's name, in lme4's order.
+    pub theta: Ordered,
+    pub fixed: Vec<RefFixed>,
+    pub random: Vec<FormulaRandom>,
+    pub ngroups: serde_json::Map<String, serde_json::Value>,
+    pub singular: bool,
+    pub coef_names_printed: Vec<String>,
+    /// The prior-weights column, if any.
+    #[serde(default)]
+    pub weights: Option<String>,
+    /// Contrasts by factor (`"Sex": "contr.sum"`).
+    #[serde(default)]
+    pub contrasts: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl FormulaFit {
+    /// θ values in lme4's order.
+    pub fn theta_values(&self) -> Vec<f64> {
+        self.theta.0.iter().map(|(_, v)| *v).collect()
+    }
+
+    /// The path of the data file.
+    pub fn data_path(&self) -> String {
+        if self.data == "sleepstudy.csv" {
+            "sleepstudy.csv".to_owned()
+        } else {
+            format!("r/{}", self.data)
+        }
+    }
+}
+
+/// A JSON object of numbers with its keys in file order (serde_json's own map sorts them).
+#[derive(Debug, Clone)]
+pub struct Ordered(pub Vec<(String, f64)>);
+
+impl<'de> Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of numbers")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, f64>()? {
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+#[derive(Deserialize)]
+struct FormulaFile {
+    fits: Vec<FormulaFit>,
+}
+
+/// Every fit of `lme4_formula.json`.
+pub fn lme4_formula_fits() -> Vec<FormulaFit> {
+    let text =
+        std::fs::read_to_string("data/reference/lme4_formula.json").expect("lme4_formula.json");
+    let file: FormulaFile = serde_json::from_str(&text).expect("lme4_formula.json parses");
+    file.fits
+}
+
+/// The fit `id` of `lme4_formula.json`.
+pub fn lme4_formula(id: &str) -> FormulaFit {
+    lme4_formula_fits()
+        .into_iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("lme4_formula.json has no fit {id}"))
+}
+
+/// The largest relative difference seen, with what it was, for a test's summary line.
+#[derive(Debug, Default)]
+pub struct Worst {
+    pub what: String,
+    pub rel: f64,
+}
+
+impl Worst {
+    /// Checks `got` against `want` (relative, `rel`) and remembers the largest difference.
+    pub fn close(&mut self, what: &str, got: f64, want: f64, rel: f64) {
+        let err = (got - want).abs() / want.abs().max(1e-300);
+        if err > self.rel {
+            self.rel = err;
+            self.what = what.to_owned();
+        }
+        close(what, got, want, rel);
+    }
+}

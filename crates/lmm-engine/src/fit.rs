@@ -16,7 +16,7 @@ use crate::lmm::{
     VarianceComponent,
 };
 use crate::options::FitOptions;
-use crate::summary::FitSummary;
+use crate::summary::{FitSummary, NOT_CONVERGED_NOTE};
 use crate::table::Table;
 
 /// Fits the linear mixed model `formula` to `table`, as MixedModels.jl's
@@ -38,7 +38,7 @@ pub fn fit_with_progress(
     progress: impl FnMut(usize, f64),
 ) -> Result<Fit, Error> {
     let formula = Formula::parse(formula)?;
-    let matrices = ModelMatrices::build(&formula, table)?;
+    let matrices = ModelMatrices::build_with_options(&formula, table, options)?;
     let mut notes = design_notes(&matrices, table.nrows());
     let mut model = LinearMixedModel::new(&matrices)?;
     let result = model.fit_with_progress(options, progress)?;
@@ -50,7 +50,7 @@ pub fn fit_with_progress(
     })
 }
 
-/// The notes about what the design step dropped.
+/// The notes about what the design step dropped or noticed.
 fn design_notes(matrices: &ModelMatrices, table_rows: usize) -> Vec<String> {
     let mut notes = Vec::new();
     if matrices.rows_dropped > 0 {
@@ -59,6 +59,7 @@ fn design_notes(matrices: &ModelMatrices, table_rows: usize) -> Vec<String> {
             matrices.rows_dropped, table_rows
         ));
     }
+    notes.extend(matrices.notes.iter().cloned());
     if !matrices.dropped_fixed.is_empty() {
         let k = matrices.dropped_fixed.len();
         notes.push(format!(
@@ -75,7 +76,7 @@ fn fit_notes(result: &FitResult) -> Vec<String> {
     let mut notes = Vec::new();
     if !result.converged {
         notes.push(format!(
-            "the fit did not converge after {} evaluations: {}",
+            "{NOT_CONVERGED_NOTE} after {} evaluations: {}",
             result.evaluations, result.message
         ));
     } else if let Some(note) = result.convergence.restart_note() {
@@ -134,7 +135,8 @@ impl Fit {
         self.result.std_errors()
     }
 
-    /// The variance components per random-effects term, in formula order.
+    /// The variance components per random-effects term, in lme4's order (formula order unless
+    /// a later term has more levels; see [`ModelMatrices::terms`]).
     pub fn variance_components(&self) -> &[VarianceComponent] {
         &self.result.variance_components
     }
@@ -171,7 +173,7 @@ impl Fit {
     }
 
     /// Conditional modes of the random effects and their conditional standard deviations, per
-    /// term in formula order.
+    /// term in the order of [`Fit::variance_components`].
     pub fn conditional_modes(&self) -> &[ConditionalModes] {
         &self.result.random_effects
     }
@@ -192,14 +194,17 @@ impl Fit {
         self.result.singular
     }
 
-    /// The JSON form.
+    /// The JSON form, with the notes.
     pub fn to_json(&self) -> FitJson {
-        FitJson::new(&self.result, self.formula.text())
+        FitJson::new(&self.result, self.formula.text()).with_notes(self.notes.clone())
     }
 
-    /// The printable summary.
+    /// The printable summary, ending with the notes.
     pub fn summary(&self) -> FitSummary<'_> {
-        self.result.summary(self.formula.text())
+        FitSummary {
+            notes: Some(&self.notes),
+            ..self.result.summary(self.formula.text())
+        }
     }
 }
 

@@ -3,13 +3,14 @@
 //!
 //! ```text
 //! {"formula", "criterion": "ML"|"REML", "nobs", "objective", "loglik", "aic", "bic", "sigma",
-//!  "theta": [..], "fixed": [{"name","estimate","std_error"}],
+//!  "theta": [..], "fixed": [{"name","estimate","std_error","z","p_value"}],
 //!  "random": [{"group","term","variance","std_dev"}],
 //!  "correlations": [{"group","term1","term2","correlation"}],
 //!  "groups": [{"name","levels"}], "converged",
 //!  "convergence": {"gradient_max", "hessian_min_eigenvalue", "restarts", "optimizers_tried",
 //!                  "status"},
-//!  "singular", "evaluations", "aicc", "dof", "rows_dropped", "dropped_fixed", "message"}
+//!  "singular", "evaluations", "aicc", "dof", "rows_dropped", "dropped_fixed", "message",
+//!  "notes": [..]}
 //! ```
 //!
 //! `converged` is true exactly when the convergence certificate passed; `convergence` says
@@ -21,14 +22,14 @@
 //! `"hessian_not_positive_definite"`, `"boundary_not_optimal"`, `"objective_not_finite"`,
 //! `"evaluation_limit"`).
 //!
-//! `random` lists every term's columns in formula order and ends with the residual
+//! `random` lists every term's columns in lme4's term order and ends with the residual
 //! (`"group": "Residual", "term": ""`), as lme4's `as.data.frame(VarCorr(fit))` does.
 //! Non-finite numbers (an infinite AICc on tiny data) serialise as `null`.
 
 use serde::Serialize;
 
 use crate::lmm::deviance::Criterion;
-use crate::lmm::fit_result::{Convergence, FitResult, FixedEffect, GroupingFactor};
+use crate::lmm::fit_result::{Convergence, FitResult, GroupingFactor};
 
 /// One variance row of `random`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,6 +44,22 @@ pub struct RandomJson {
     pub std_dev: f64,
 }
 
+/// One fixed-effects coefficient: estimate, standard error, Wald z and its two-sided normal
+/// p-value (as the text summary shows them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FixedJson {
+    /// Column name of X, R style.
+    pub name: String,
+    /// β̂.
+    pub estimate: f64,
+    /// Standard error.
+    pub std_error: f64,
+    /// Wald z = estimate / standard error.
+    pub z: f64,
+    /// Two-sided normal p-value of z.
+    pub p_value: f64,
+}
+
 /// One correlation between two columns of a vector-valued term.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CorrelationJson {
@@ -52,7 +69,7 @@ pub struct CorrelationJson {
     pub term1: String,
     /// Second column.
     pub term2: String,
-    /// Correlation.
+    /// Correlation; `null` when undefined (a variance is zero).
     pub correlation: f64,
 }
 
@@ -78,7 +95,7 @@ pub struct FitJson {
     /// θ̂ (lme4 layout).
     pub theta: Vec<f64>,
     /// Fixed effects.
-    pub fixed: Vec<FixedEffect>,
+    pub fixed: Vec<FixedJson>,
     /// Variance components, residual last.
     pub random: Vec<RandomJson>,
     /// Correlations within vector-valued terms.
@@ -103,6 +120,9 @@ pub struct FitJson {
     pub dropped_fixed: Vec<String>,
     /// Optimiser message.
     pub message: String,
+    /// What the user should know (the notes of [`crate::Fit::notes`]; the text summary prints
+    /// the same ones); empty for an unremarkable fit.
+    pub notes: Vec<String>,
 }
 
 impl FitJson {
@@ -146,7 +166,17 @@ impl FitJson {
             bic: fit.bic,
             sigma: fit.sigma,
             theta: fit.theta.clone(),
-            fixed: fit.fixed.clone(),
+            fixed: fit
+                .fixed
+                .iter()
+                .map(|fe| FixedJson {
+                    name: fe.name.clone(),
+                    estimate: fe.estimate,
+                    std_error: fe.std_error,
+                    z: fe.z(),
+                    p_value: fe.p_value(),
+                })
+                .collect(),
             random,
             correlations,
             groups: fit.groups.clone(),
@@ -159,7 +189,14 @@ impl FitJson {
             rows_dropped: fit.rows_dropped,
             dropped_fixed: fit.dropped_fixed.clone(),
             message: fit.message.clone(),
+            notes: Vec::new(),
         }
+    }
+
+    /// The same JSON with `notes`.
+    pub fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes = notes;
+        self
     }
 
     /// Pretty-printed JSON text.

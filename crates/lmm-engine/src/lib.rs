@@ -7,7 +7,9 @@
 //! ## Fitting a model
 //!
 //! Put the data in a [`Table`] (numeric, integer and text columns; `None` is a missing cell),
-//! write the model as lme4 would, and call [`fit`]:
+//! write the model as lme4 would (`factor(x)`, `log(y)`, `I(x^2)`, `poly(x, 2)`, `scale(x)`,
+//! `offset(…)` included), and call [`fit`]; [`FitOptions`] also declares factor columns,
+//! contrasts and prior weights:
 //!
 //! ```
 //! use lmm_engine::{fit, Column, Criterion, FitOptions, Table};
@@ -59,6 +61,8 @@
 //! optimiser afresh, the other optimiser) before it reports. [`Fit::converged`] is true
 //! exactly when the certificate passed at the reported θ̂; otherwise [`Fit::notes`] and
 //! [`FitResult::message`] say which check failed.
+//! print as messages (rows dropped for missing values, aliased columns, integer codes used as
+//! numbers, singular fits, an optimiser that did not converge).
 //!
 //! ## Refitting, and working below `fit`
 //!
@@ -99,14 +103,17 @@ mod tests;
 pub use design::{DesignError, ModelMatrices, RandomEffectsTerm};
 pub use error::Error;
 pub use fit::{fit, fit_with_progress, Fit};
-pub use formula::{Formula, FormulaError, Grouping, RandomTerm, Term, TermSet};
-pub use json::{CorrelationJson, FitJson, RandomJson};
+pub use formula::{
+    Argument, BinaryOp, Expr, Formula, FormulaError, Function, Grouping, RandomTerm, Term, TermSet,
+    Transform,
+};
+pub use json::{CorrelationJson, FitJson, FixedJson, RandomJson};
 pub use lmm::{
     ConditionalModes, Convergence, ConvergenceStatus, Criterion, FitResult, FixedEffect,
     GroupingFactor, LinearMixedModel, ModelError, Optimizer, ThetaLayout, VarianceComponent,
 };
 pub use normal::{erfc, two_sided_p};
 pub use optim::{minimize_bobyqa, BobyqaSettings, OptimizerOutcome};
-pub use options::{FitOptions, OptimizerChoice};
+pub use options::{Contrasts, FitOptions, OptimizerChoice};
 pub use summary::{format_p_value, format_significant, FitSummary};
 pub use table::{Column, Table};

@@ -1,4 +1,5 @@
-//! [`FitOptions`]: what to fit (ML or REML) and how (which optimiser, its budget and
+//! [`FitOptions`]: what to fit (ML or REML), how the data enter the model (columns declared
+//! categorical, contrasts, prior weights) and how to fit (which optimiser, its budget and
 //! tolerances, a starting point). One value describes a fit completely, so a fit can be
 //! repeated from its options alone.
 
@@ -16,6 +17,35 @@ pub enum OptimizerChoice {
     Bobyqa,
     /// Projected BFGS with exact gradients; only for single-term models (others use BOBYQA).
     ProjectedBfgs,
+}
+
+/// How a factor is coded where R codes it by contrasts (a main effect, or a term whose margin
+/// is present): R's `contrasts=` argument of `lmer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Contrasts {
+    /// `contr.treatment` (R's default): indicators of levels 2..m, named by level
+    /// (`recipeB`); the first level is the reference.
+    #[default]
+    Treatment,
+    /// `contr.sum`: level j ↦ the j-th unit vector, the last level ↦ −1 in every column;
+    /// columns named by number (`Sex1`).
+    Sum,
+    /// `contr.helmert`: column j contrasts level j + 1 with the mean of the levels before it;
+    /// columns named by number (`Variety1`, `Variety2`).
+    Helmert,
+}
+
+impl Contrasts {
+    /// `treatment`, `sum` or `helmert` (also R's `contr.sum` spellings).
+    pub fn from_name(name: &str) -> Option<Contrasts> {
+        match name.strip_prefix("contr.").unwrap_or(name) {
+            "treatment" => Some(Contrasts::Treatment),
+            "sum" => Some(Contrasts::Sum),
+            "helmert" => Some(Contrasts::Helmert),
+            _ => None,
+        }
+    }
 }
 
 /// Settings of a fit. Build one from [`FitOptions::default`] and the `with_*` methods (the
@@ -44,8 +74,9 @@ pub struct FitOptions {
     pub rho_end: f64,
     /// Stop when a whole trust-region stage improves the objective by less than this.
     pub ftol_abs: Option<f64>,
-    /// Starting θ (formula order, the user's units); λ = I on the standardised scale when
-    /// `None` (lme4's start, made independent of the units).
+    /// Starting θ in lme4's layout (the terms in [`crate::ModelMatrices::terms`] order, the
+    /// user's units); λ = I on the standardised scale when `None` (lme4's start, made
+    /// independent of the units).
     pub initial_theta: Option<Vec<f64>>,
     /// lme4's `boundary.tol`: diagonal θ̃ elements this close to 0 at the optimum are tried at
     /// exactly 0 and kept there when that is no worse. 0 disables the check.
@@ -53,6 +84,15 @@ pub struct FitOptions {
     /// How many optimiser restarts a failed convergence certificate may trigger before the
     /// fit is reported as not converged (0: report at once).
     pub max_restarts: usize,
+    /// Columns to treat as categorical wherever the formula uses them by name, as if they
+    /// held text (numeric levels sorted numerically).
+    pub factors: Vec<String>,
+    /// Contrasts per factor, by the factor's name in the formula (`Sex`, `factor(Diet)`, or
+    /// the column inside `factor()`); factors not listed use treatment contrasts.
+    pub contrasts: Vec<(String, Contrasts)>,
+    /// A column of prior weights (lme4's `weights=`): observation i has residual variance
+    /// σ²/wᵢ. Every weight of the rows used must be present, finite and positive.
+    pub weights: Option<String>,
 }
 
 impl Default for FitOptions {
@@ -68,6 +108,9 @@ impl Default for FitOptions {
             initial_theta: None,
             boundary_tolerance: 1e-5,
             max_restarts: 3,
+            factors: Vec::new(),
+            contrasts: Vec::new(),
+            weights: None,
         }
     }
 }
@@ -98,8 +141,27 @@ impl FitOptions {
     }
 
     /// A starting θ in formula order (lme4's layout).
+    /// A starting θ in lme4's layout.
     pub fn with_initial_theta(mut self, theta: Vec<f64>) -> Self {
         self.initial_theta = Some(theta);
+        self
+    }
+
+    /// Declares `column` categorical.
+    pub fn with_factor(mut self, column: impl Into<String>) -> Self {
+        self.factors.push(column.into());
+        self
+    }
+
+    /// Codes the factor `name` by `contrasts`.
+    pub fn with_contrasts(mut self, name: impl Into<String>, contrasts: Contrasts) -> Self {
+        self.contrasts.push((name.into(), contrasts));
+        self
+    }
+
+    /// Prior weights from `column`.
+    pub fn with_weights(mut self, column: impl Into<String>) -> Self {
+        self.weights = Some(column.into());
         self
     }
 

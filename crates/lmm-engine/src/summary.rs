@@ -25,6 +25,10 @@
 
 use std::fmt;
 
+/// How the note about a fit that did not converge begins ([`crate::Fit::notes`]); the summary
+/// prints that fact once, as a warning.
+pub(crate) const NOT_CONVERGED_NOTE: &str = "the fit did not converge";
+
 use crate::lmm::deviance::Criterion;
 use crate::lmm::fit_result::FitResult;
 
@@ -35,12 +39,19 @@ pub struct FitSummary<'a> {
     pub fit: &'a FitResult,
     /// The model formula as written by the user.
     pub formula: &'a str,
+    /// The notes of [`crate::Fit::notes`], each printed as `Note: …` at the end; `None` prints
+    /// only what the result itself says (non-convergence, a singular fit).
+    pub notes: Option<&'a [String]>,
 }
 
 impl FitResult {
     /// A printable summary of this fit.
     pub fn summary<'a>(&'a self, formula: &'a str) -> FitSummary<'a> {
-        FitSummary { fit: self, formula }
+        FitSummary {
+            fit: self,
+            formula,
+            notes: None,
+        }
     }
 }
 
@@ -151,7 +162,10 @@ impl fmt::Display for FitSummary<'_> {
         for vc in &fit.variance_components {
             for (j, column) in vc.columns.iter().enumerate() {
                 let corr: Vec<String> = (0..j)
-                    .map(|i| format!("{:+.2}", vc.correlation(j, i)))
+                    .map(|i| match vc.correlation(j, i) {
+                        r if r.is_nan() => "NaN".to_owned(),
+                        r => format!("{r:+.2}"),
+                    })
                     .collect();
                 rows.push(vec![
                     if j == 0 {
@@ -225,7 +239,21 @@ impl fmt::Display for FitSummary<'_> {
         }
         writeln!(f, "{rule}")?;
 
-        // One line, and only when the certificate needed restarts or failed.
+        // The fit's own notes when it has them (they include the convergence and singularity
+        // notes); otherwise one line, and only when the certificate needed restarts or failed.
+        if let Some(notes) = self.notes {
+            // Non-convergence is a warning, not a note; the fit's note says the same thing.
+            if !fit.converged {
+                writeln!(f, "Warning: not converged: {}", fit.message)?;
+            }
+            for note in notes
+                .iter()
+                .filter(|n| fit.converged || !n.starts_with(NOT_CONVERGED_NOTE))
+            {
+                writeln!(f, "Note: {note}")?;
+            }
+            return Ok(());
+        }
         if !fit.converged {
             writeln!(f, "Warning: not converged: {}", fit.message)?;
         } else if let Some(note) = fit.convergence.restart_note() {

@@ -79,6 +79,74 @@ pub enum DesignError {
         /// Number of levels found.
         levels: usize,
     },
+    /// A column named in the options (`--factor`, `--weights`) is not in the table.
+    #[error("the {option} column `{name}` is not in the data; the data has {}", list_names(.available))]
+    UnknownOptionColumn {
+        /// Which option: `factor`, `weights`.
+        option: &'static str,
+        /// The column named.
+        name: String,
+        /// The table's column names.
+        available: Vec<String>,
+    },
+    /// A contrasts option names no factor of the model.
+    #[error(
+        "contrasts were given for `{name}`, which is not a factor of the model; {}",
+        if .factors.is_empty() { "the model has no factors".to_owned() } else { format!("its factors are {}", list_names(.factors)) }
+    )]
+    UnknownContrastVariable {
+        /// The name given.
+        name: String,
+        /// The factors of the model.
+        factors: Vec<String>,
+    },
+    /// A call does arithmetic on a text column.
+    #[error("`{label}` needs numbers, but column `{column}` holds text")]
+    TextInArithmetic {
+        /// The text column.
+        column: String,
+        /// The call (`log(Subject)`).
+        label: String,
+    },
+    /// A call gives NaN or an infinity on a row used (`log(0)`, `sqrt(-1)`).
+    #[error("`{label}` is not finite ({value}) in data row {row}")]
+    NonFiniteTransform {
+        /// The call.
+        label: String,
+        /// 1-based data row.
+        row: usize,
+        /// The value computed.
+        value: f64,
+    },
+    /// `poly(x, k)` with k not below the number of distinct values of x.
+    #[error(
+        "`{label}`: the degree ({degree}) must be less than the number of distinct values \
+         ({distinct})"
+    )]
+    PolyDegree {
+        /// The call.
+        label: String,
+        /// The degree asked for.
+        degree: usize,
+        /// Distinct values of the argument.
+        distinct: usize,
+    },
+    /// The weights column holds text.
+    #[error("the weights column `{column}` must be numeric, but it holds text")]
+    TextWeights {
+        /// The column.
+        column: String,
+    },
+    /// A prior weight of a row used is missing, non-finite, negative or zero.
+    #[error("the weights column `{column}` {problem} in data row {row}; weights must be positive numbers")]
+    BadWeight {
+        /// The column.
+        column: String,
+        /// 1-based data row.
+        row: usize,
+        /// What is wrong: "is missing", "is negative (-1)", …
+        problem: String,
+    },
     /// A factor has more levels than fit the `u32` level indices.
     #[error("factor `{name}` has more than {} levels", u32::MAX)]
     TooManyLevels {

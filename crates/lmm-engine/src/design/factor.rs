@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use crate::formula::Grouping;
+use crate::formula::{format_r_number, Grouping};
 use crate::table::Column;
 
 use super::frame::ModelFrame;
@@ -58,14 +58,17 @@ impl Factor {
     }
 }
 
-impl<'a> ModelFrame<'a> {
-    /// A text column as a model factor (at least two levels).
-    pub(super) fn factor(
-        &self,
-        name: &str,
-        values: &'a [Option<String>],
-    ) -> Result<Factor, DesignError> {
-        let factor = Factor::from_keys(name, self.text(values), |s| (*s).to_owned())?;
+impl Factor {
+    /// A factor of finite numbers: levels sorted numerically and named as R names them
+    /// (`2`, `0.5`, `1e+05`).
+    pub(super) fn of_numbers(name: &str, values: &[f64]) -> Result<Factor, DesignError> {
+        // `+ 0.0` turns -0 into 0 so both are one level.
+        let keys = values.iter().map(|&v| OrderedFloat(v + 0.0)).collect();
+        Factor::from_keys(name, keys, |k| format_r_number(k.0))
+    }
+
+    /// `factor` as a variable of the model `name`: it needs at least two levels.
+    pub(super) fn named(name: &str, factor: Factor) -> Result<Factor, DesignError> {
         match factor.levels.as_slice() {
             [only] => Err(DesignError::SingleLevelFactor {
                 column: name.to_owned(),
@@ -74,7 +77,9 @@ impl<'a> ModelFrame<'a> {
             _ => Ok(factor),
         }
     }
+}
 
+impl ModelFrame<'_> {
     /// One variable of a grouping factor: text, integers (kept exact, sorted numerically), or
     /// integer-valued numbers sorted numerically.
     pub(super) fn grouping_variable(&self, var: &str) -> Result<Factor, DesignError> {

@@ -5,10 +5,14 @@
 //! This module owns the step from a [`Formula`] and a [`Table`] to numbers, with R's conventions
 //! (`model.frame` + `model.matrix`, as lme4 uses them):
 //! - rows with a missing cell in any column the formula uses are dropped (`na.omit`);
-//! - text columns are factors whose levels are the distinct values present, in byte order; a
-//!   factor is coded by treatment contrasts (first level as reference) or by full indicators
-//!   according to R's rule (see `codings`); interaction columns are products, first factor
-//!   varying fastest, named `recipeB:temp`;
+//! - text columns, `factor(x)` and columns declared in [`FitOptions::factors`] are factors
+//!   whose levels are the distinct values present, in byte order (numerically for numbers); a
+//!   factor is coded by contrasts (treatment by default, first level as reference; R's
+//!   `contr.sum`/`contr.helmert` on request) or by full indicators according to R's rule (see
+//!   `codings`); interaction columns are products, first factor varying fastest, named
+//!   `recipeB:temp`;
+//! - calls are evaluated as R evaluates them on the data (`transform`): `log`, `I()`, `poly`
+//!   (R's orthogonal basis), `scale`; `offset()` terms are subtracted from the response;
 //! - columns of X that are linear combinations of earlier ones are dropped, as `lm` and `lmer` do;
 //! - grouping factors are text columns, integer columns (kept exact) or integer-valued numeric
 //!   columns (levels sorted numerically), and their interactions, with the observed
@@ -17,22 +21,25 @@
 //! Data problems (unknown or non-numeric columns, non-finite values, degenerate factors) are
 //! reported as [`DesignError`]s that name the column, row or formula position.
 //!
-//! One step per file: [`frame`] (the model frame), [`factor`] (factors and grouping factors),
-//! [`coding`] (contrasts and interactions), [`aliasing`], [`random`] (random-effects terms),
-//! [`error`].
+//! One step per file: [`frame`] (the model frame and its variables), [`transform`] (the
+//! numbers of calls), [`factor`] (factors and grouping factors), [`coding`] (contrasts and
+//! interactions), [`aliasing`], [`random`] (random-effects terms), [`notes`], [`error`].
 
 mod aliasing;
 mod coding;
 mod error;
 mod factor;
 mod frame;
+mod notes;
 mod random;
 #[cfg(test)]
 mod tests;
+mod transform;
 
 use faer::Mat;
 
 use crate::formula::Formula;
+use crate::options::FitOptions;
 use crate::table::Table;
 
 use aliasing::drop_aliased;
@@ -79,7 +86,7 @@ impl RandomEffectsTerm {
 pub struct ModelMatrices {
     /// Response column name.
     pub response: String,
-    /// Response, length n.
+    /// Response (its transform, for `log(y) ~ …`) minus the offsets, length n.
     pub y: Vec<f64>,
     /// Fixed-effects model matrix, n × p, full column rank.
     pub x: Mat<f64>,
@@ -88,11 +95,33 @@ pub struct ModelMatrices {
     /// Columns removed because they were linear combinations of earlier ones (lme4's
     /// "fixed-effect model matrix is rank deficient so dropping k columns").
     pub dropped_fixed: Vec<String>,
-    /// Random-effects terms in formula order (`(1|a/b)` expands to `a` then `a:b`; `||` splits a
-    /// term into one term per column, all with the same group name).
+    /// Random-effects terms in lme4's order: formula order (`(1|a/b)` expands to `a` then
+    /// `b:a`; `||` splits a term into one term per column, all with the same group name),
+    /// unless a later term has more grouping levels than an earlier one; then by number of
+    /// levels, decreasing, as lme4's `mkReTrms` orders them (`rev(order(nlevels))`, which also
+    /// reverses ties).
     pub terms: Vec<RandomEffectsTerm>,
     /// Rows removed because a column used by the formula had a missing cell.
     pub rows_dropped: usize,
+    /// Prior weights (lme4's `weights=`), one per observation, all positive; `None` for
+    /// unit weights. The model is fitted to √w-scaled rows of y, X and Z.
+    pub weights: Option<Vec<f64>>,
+    /// What the user should know about how the data entered the model (integer codes used as
+    /// numbers, …), as sentences.
+    pub notes: Vec<String>,
+}
+
+/// lme4's order of the random-effects terms (see [`ModelMatrices::terms`]).
+fn lme4_order(terms: Vec<RandomEffectsTerm>) -> Vec<RandomEffectsTerm> {
+    let levels: Vec<usize> = terms.iter().map(RandomEffectsTerm::nlevels).collect();
+    if !levels.windows(2).any(|w| w[1] > w[0]) {
+        return terms;
+    }
+    let mut order: Vec<usize> = (0..terms.len()).collect();
+    order.sort_by_key(|&i| levels[i]);
+    order.reverse();
+    let mut terms: Vec<Option<RandomEffectsTerm>> = terms.into_iter().map(Some).collect();
+    order.iter().filter_map(|&i| terms[i].take()).collect()
 }
 
 impl ModelMatrices {
@@ -103,13 +132,27 @@ impl ModelMatrices {
 }
 
 impl ModelMatrices {
-    /// Builds y, X and the random-effects terms of `formula` from `table`.
+    /// Builds y, X and the random-effects terms of `formula` from `table`, with the default
+    /// options (no declared factors, treatment contrasts, unit weights).
     ///
     /// Rows with a missing cell in a used column are dropped first; factor levels are those
     /// present in the remaining rows. See the module docs for the coding conventions.
     pub fn build(formula: &Formula, table: &Table) -> Result<ModelMatrices, DesignError> {
-        let (data, rows_dropped) = ModelFrame::new(formula, table)?;
-        let y = data.numeric(data.response).unwrap_or_default();
+        Self::build_with_options(formula, table, &FitOptions::default())
+    }
+
+    /// [`ModelMatrices::build`] with the design options of `options`: columns declared
+    /// categorical ([`FitOptions::factors`]), contrasts ([`FitOptions::contrasts`]) and prior
+    /// weights ([`FitOptions::weights`]).
+    pub fn build_with_options(
+        formula: &Formula,
+        table: &Table,
+        options: &FitOptions,
+    ) -> Result<ModelMatrices, DesignError> {
+        let (data, rows_dropped) = ModelFrame::new(formula, table, options)?;
+        data.check_contrasts()?;
+        let y = data.response()?;
+        let weights = data.weights()?;
 
         let (kept, dropped) = drop_aliased(data.model_columns(formula.fixed())?);
         let x = Mat::from_fn(data.nobs(), kept.len(), |i, j| kept[j].values[i]);
@@ -119,6 +162,7 @@ impl ModelMatrices {
             .iter()
             .map(|term| data.random_term(term))
             .collect::<Result<Vec<_>, _>>()?;
+        let terms = lme4_order(terms);
 
         Ok(ModelMatrices {
             response: formula.response().to_owned(),
@@ -128,6 +172,40 @@ impl ModelMatrices {
             dropped_fixed: dropped,
             terms,
             rows_dropped,
+            weights,
+            notes: data.notes(),
         })
+    }
+
+    /// A copy with the rows of y, X and every Z multiplied by √wᵢ and unit weights: the
+    /// unweighted model with the same estimates (what the cross-products are formed from).
+    pub fn scaled_by_weights(&self) -> ModelMatrices {
+        let mut scaled = self.clone();
+        let Some(weights) = scaled.weights.take() else {
+            return scaled;
+        };
+        let roots: Vec<f64> = weights.iter().map(|w| w.sqrt()).collect();
+        for (y, r) in scaled.y.iter_mut().zip(&roots) {
+            *y *= r;
+        }
+        let (n, p) = (scaled.x.nrows(), scaled.x.ncols());
+        scaled.x = Mat::from_fn(n, p, |i, j| self.x[(i, j)] * roots[i]);
+        for term in &mut scaled.terms {
+            let k = term.width();
+            for (i, r) in roots.iter().enumerate() {
+                for z in &mut term.z[i * k..(i + 1) * k] {
+                    *z *= r;
+                }
+            }
+        }
+        scaled
+    }
+
+    /// Σ log wᵢ over the prior weights (0 without weights): −2 log L of the weighted model is
+    /// that of the √w-scaled one minus this sum.
+    pub fn sum_log_weights(&self) -> f64 {
+        self.weights
+            .as_ref()
+            .map_or(0.0, |w| w.iter().map(|w| w.ln()).sum())
     }
 }

@@ -8,7 +8,7 @@ use super::{DesignError, RandomEffectsTerm};
 
 impl ModelFrame<'_> {
     pub(super) fn random_term(&self, term: &RandomTerm) -> Result<RandomEffectsTerm, DesignError> {
-        let group = term.group().to_string();
+        let group = term.group().name().to_owned();
         let factor = self.grouping(term.group(), &group)?;
         if factor.levels.len() < 2 {
             return Err(DesignError::TooFewLevels {

@@ -18,6 +18,9 @@ pub(super) enum Tok {
     Bar,
     DoubleBar,
     Amp,
+    Caret,
+    Comma,
+    Equals,
     LParen,
     RParen,
     End,
@@ -39,6 +42,9 @@ impl fmt::Display for Tok {
             Tok::Bar => "|",
             Tok::DoubleBar => "||",
             Tok::Amp => "&",
+            Tok::Caret => "^",
+            Tok::Comma => ",",
+            Tok::Equals => "=",
             Tok::LParen => "(",
             Tok::RParen => ")",
         };
@@ -77,8 +83,21 @@ pub(super) fn lex(text: &str) -> Result<Vec<Token>, FormulaError> {
                 continue;
             }
             c if c.is_ascii_digit() => {
-                // Greedy, so `1.5` or `2x` is reported as one bad number rather than as `1`
+                // A decimal literal with an optional exponent (`2`, `0.5`, `1e-3`); then
+                // greedy, so that `2x` is reported as one bad number rather than as `2`
                 // followed by a puzzling name.
+                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                    i += 1;
+                }
+                if i < chars.len() && matches!(chars[i], 'e' | 'E') {
+                    let sign = usize::from(matches!(chars.get(i + 1), Some('+' | '-')));
+                    if chars.get(i + 1 + sign).is_some_and(char::is_ascii_digit) {
+                        i += 1 + sign;
+                        while i < chars.len() && chars[i].is_ascii_digit() {
+                            i += 1;
+                        }
+                    }
+                }
                 while i < chars.len() && is_name_char(chars[i]) {
                     i += 1;
                 }
@@ -120,13 +139,9 @@ pub(super) fn lex(text: &str) -> Result<Vec<Token>, FormulaError> {
             '&' => Tok::Amp,
             '(' => Tok::LParen,
             ')' => Tok::RParen,
-            '^' => {
-                return Err(syntax_error(
-                    text,
-                    start,
-                    "'^' is not supported: write the interactions out with '*' or ':'",
-                ))
-            }
+            '^' => Tok::Caret,
+            ',' => Tok::Comma,
+            '=' => Tok::Equals,
             '%' => {
                 return Err(syntax_error(
                     text,
@@ -151,16 +166,3 @@ pub(super) fn lex(text: &str) -> Result<Vec<Token>, FormulaError> {
     });
     Ok(tokens)
 }
-
-// ---------------------------------------------------------------------------------------------
-// Parser
-//
-// Grammar, loosest binding first (R's precedence: `|` < `+ -` < `* /` < `:`):
-//   formula     := NAME '~' sum END
-//   sum         := ['-'] product (('+' | '-') product)*
-//   product     := interaction (('*' | '/') interaction)*
-//   interaction := atom (':' atom)*
-//   atom        := NAME | '0' | '1' | '(' sum ')' | '(' sum ('|' | '||') grouping ')'
-//   grouping    := group_term ('/' group_term)*
-//   group_term  := NAME ((':' | '&') NAME)*
-// Each rule evaluates directly to the terms it denotes, so no syntax tree is kept.

@@ -6,20 +6,28 @@
 //! `design` module turns a [`Formula`] plus a table into model matrices.
 //!
 //! What the parser normalises, following R's `terms()` and lme4's `findbars()`:
-//! - `a*b` expands to `a + b + a:b`, `a/b` (fixed part) to `a + a:b`, `(a + b):c` to `a:c + b:c`;
+//! - a call (`factor(Diet)`, `log(x)`, `I(x^2)`, `poly(x, 2)`, `scale(x)`) is a variable named
+//!   by R's deparse of it (`poly(Days, 2)`), whose meaning ([`Transform`]) is checked here and
+//!   evaluated by the design step; `offset(…)` terms are kept apart; the response may be a
+//!   call; an unknown function is an error listing the supported ones ([`Function`]);
+//! - `a*b` expands to `a + b + a:b`, `a/b` (fixed part) to `a + a:b`, `(a + b):c` to `a:c + b:c`,
+//!   `(a + b)^2` to `a + b + a:b`;
 //! - terms are de-duplicated as sets of variables (`a:b` and `b:a` are one term, written as first
 //!   seen) and ordered by degree, keeping first-appearance order within a degree;
 //! - the intercept is implied unless removed by `0`, `+ 0` or `- 1` (the last marker wins);
 //! - `(e || g)` becomes one random term per term of `e` (intercept first), and a nested grouping
-//!   `(e | a/b)` becomes `(e | a) + (e | a:b)`.
+//!   `(e | a/b)` becomes `(e | a) + (e | b:a)`, named as lme4 names it.
 //!
 //! [`Formula`]'s `Display` writes this normalised form, which parses back to the same model.
 //!
-//! One concept per file: [`lexer`], [`parser`], [`expand`] (random-term expansion), [`terms`]
-//! (the parsed model), [`error`], [`names`].
+//! One concept per file: [`lexer`], [`parser`], [`call`] (arithmetic inside calls), [`expr`]
+//! (calls and their meaning), [`expand`] (random-term expansion), [`terms`] (the parsed model),
+//! [`error`], [`names`].
 
+mod call;
 mod error;
 mod expand;
+mod expr;
 mod lexer;
 mod names;
 mod parser;
@@ -29,6 +37,7 @@ mod tests;
 
 pub(crate) use error::underline;
 pub use error::FormulaError;
+pub use expr::{format_r_number, Argument, BinaryOp, Expr, Function, Transform};
 pub use terms::{Formula, Grouping, RandomTerm, Term, TermSet};
 
 /// Deepest parenthesis nesting accepted; a guard against stack exhaustion on hostile input.

@@ -17,9 +17,17 @@ pub(super) fn is_name_char(c: char) -> bool {
     is_name_start(c) || c.is_ascii_digit()
 }
 
-/// Writes a variable name in formula syntax, backquoting it when it is not a plain name.
+/// True for the label of a call, as the parser writes it: `log(x)`, `poly(Days, 2)`.
+fn is_call_label(name: &str) -> bool {
+    name.split_once('(').is_some_and(|(function, _)| {
+        super::expr::Function::from_name(function).is_some() && name.ends_with(')')
+    })
+}
+
+/// Writes a variable name in formula syntax, backquoting it when it is neither a plain name
+/// nor a call's label.
 pub(super) fn write_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
-    if is_plain_name(name) {
+    if is_plain_name(name) || is_call_label(name) {
         f.write_str(name)
     } else {
         write!(f, "`{name}`")

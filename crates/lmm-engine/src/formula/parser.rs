@@ -1,8 +1,25 @@
 //! The recursive-descent parser: tokens to the normalised terms (R's `terms()` algebra and
 //! lme4's `findbars()`), with a position in every error.
+//!
+//! Grammar, loosest binding first (R's precedence: `|` < `+ -` < `* /` < `:` < `^`):
+//! ```text
+//! formula     := response '~' sum END
+//! response    := NAME | call
+//! sum         := ['-'] product (('+' | '-') product)*
+//! product     := interaction (('*' | '/') interaction)*
+//! interaction := power (':' power)*
+//! power       := atom ['^' NUMBER]
+//! atom        := NAME | call | '0' | '1' | '(' sum ')' | '(' sum ('|' | '||') grouping ')'
+//! call        := NAME '(' arguments ')'          (arguments: see `call.rs`)
+//! grouping    := group_term ('/' group_term)*
+//! group_term  := NAME ((':' | '&') NAME)*
+//! ```
+//! Each rule evaluates directly to the terms it denotes, so no syntax tree is kept, except
+//! inside calls, whose arguments are R arithmetic.
 
 use super::error::{syntax_error, FormulaError};
 use super::expand::expand_random;
+use super::expr::{Expr, Transform};
 use super::lexer::{Tok, Token};
 use super::terms::{dedup_terms, Grouping, RandomTerm, Term, TermSet};
 use super::{MAX_DEPTH, MAX_TERMS};
@@ -15,6 +32,8 @@ pub(super) enum Value {
     Intercept(bool),
     /// Random-effects terms, already expanded.
     Random(Vec<RandomTerm>),
+    /// `offset(expr)`, with its label.
+    Offset(String, Expr),
 }
 
 pub(super) struct Spanned {
@@ -32,6 +51,7 @@ pub(super) struct Sum {
     pub(super) marker: Option<usize>,
     pub(super) terms: Vec<Term>,
     pub(super) random: Vec<RandomTerm>,
+    pub(super) offsets: Vec<(String, Expr)>,
 }
 
 pub(super) struct Parser<'a> {
@@ -39,6 +59,14 @@ pub(super) struct Parser<'a> {
     pub(super) tokens: Vec<Token>,
     pub(super) at: usize,
     pub(super) depth: usize,
+    /// Every column read, with the position of each occurrence.
+    pub(super) columns: Vec<(String, usize)>,
+    /// Columns read inside the call being parsed (moved to `columns` once it is checked).
+    pub(super) call_columns: Vec<(String, usize)>,
+    /// Every distinct call used as a variable, by label.
+    pub(super) calls: Vec<(String, Transform)>,
+    /// Operators in the call being parsed, against hostile nesting.
+    pub(super) operators: usize,
 }
 
 pub(super) type ParseResult<T> = Result<T, FormulaError>;
@@ -50,6 +78,10 @@ impl<'a> Parser<'a> {
             tokens,
             at: 0,
             depth: 0,
+            columns: Vec::new(),
+            call_columns: Vec::new(),
+            calls: Vec::new(),
+            operators: 0,
         }
     }
 
@@ -78,7 +110,22 @@ impl<'a> Parser<'a> {
     pub(super) fn formula(&mut self) -> ParseResult<(String, Sum)> {
         let first = self.advance();
         let response = match first.tok {
-            Tok::Name(name) => name,
+            Tok::Name(name) if self.peek().tok == Tok::LParen => {
+                match self.call(name, first.pos)?.value {
+                    Value::Terms(mut terms) if terms.len() == 1 => {
+                        terms.remove(0).variables.remove(0)
+                    }
+                    _ => {
+                        return Err(
+                            self.error(first.pos, "offset() cannot be the response of a model")
+                        )
+                    }
+                }
+            }
+            Tok::Name(name) => {
+                self.record_column(&name, first.pos);
+                name
+            }
             Tok::End => {
                 return Err(self.error(first.pos, "empty formula: expected 'response ~ terms'"))
             }
@@ -185,6 +232,17 @@ impl<'a> Parser<'a> {
                 }
                 sum.random.extend(random);
             }
+            Value::Offset(label, expr) => {
+                if !allow_random {
+                    return Err(self.error(
+                        item.pos,
+                        "offset() must be a term of the fixed part, outside parentheses",
+                    ));
+                }
+                if !sum.offsets.iter().any(|(l, _)| *l == label) {
+                    sum.offsets.push((label, expr));
+                }
+            }
         }
         Ok(())
     }
@@ -211,6 +269,10 @@ impl<'a> Parser<'a> {
             Value::Random(_) => Err(self.error(
                 item.pos,
                 format!("a random-effects term cannot be combined with {op}; add it with '+'"),
+            )),
+            Value::Offset(..) => Err(self.error(
+                item.pos,
+                format!("offset() cannot be combined with {op}; add it with '+'"),
             )),
         }
     }
@@ -259,12 +321,12 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn interaction(&mut self) -> ParseResult<Spanned> {
-        let mut left = self.atom()?;
+        let mut left = self.power()?;
         while self.peek().tok == Tok::Colon {
             let op = self.advance();
             let pos = left.pos;
             let a = self.operand(left, &op.tok)?;
-            let right = self.atom()?;
+            let right = self.power()?;
             let b = self.operand(right, &op.tok)?;
             left = Spanned {
                 value: Value::Terms(self.interact(&a, &b, pos)?),
@@ -272,6 +334,44 @@ impl<'a> Parser<'a> {
             };
         }
         Ok(left)
+    }
+
+    /// `atom ^ k`: R's formula power, every interaction of the atom's terms up to degree k
+    /// (`(a + b)^2` = `a + b + a:b`; for a single term `x^2` is `x`).
+    pub(super) fn power(&mut self) -> ParseResult<Spanned> {
+        let left = self.atom()?;
+        if self.peek().tok != Tok::Caret {
+            return Ok(left);
+        }
+        let op = self.advance();
+        let pos = left.pos;
+        let base = self.operand(left, &op.tok)?;
+        let exponent = self.advance();
+        let k = match &exponent.tok {
+            Tok::Number(n) => n.parse::<usize>().ok().filter(|&k| k >= 1),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            self.error(
+                exponent.pos,
+                "'^' in a formula takes a whole number of at least 1, as in (a + b)^2; for                  the arithmetic power write I(x^2)",
+            )
+        })?;
+        let mut terms = base.clone();
+        for _ in 1..k.min(base.len().max(1)) {
+            let more = self.interact(&terms, &base, pos)?;
+            terms = dedup_terms(terms.into_iter().chain(more).collect());
+            self.check_size(terms.len(), pos)?;
+        }
+        Ok(Spanned {
+            value: Value::Terms(terms),
+            pos,
+        })
+    }
+
+    /// Records a column read at `pos`.
+    pub(super) fn record_column(&mut self, name: &str, pos: usize) {
+        self.columns.push((name.to_owned(), pos));
     }
 
     /// The message for a missing operand after the previous token.
@@ -294,14 +394,9 @@ impl<'a> Parser<'a> {
             Tok::Name(name) => {
                 self.advance();
                 if self.peek().tok == Tok::LParen {
-                    return Err(self.error(
-                        token.pos,
-                        format!(
-                            "function calls such as {name}(…) are not supported: add the \
-                             transformed variable to the data as a column"
-                        ),
-                    ));
+                    return self.call(name.clone(), token.pos);
                 }
+                self.record_column(name, token.pos);
                 Value::Terms(vec![Term::single(name.clone())])
             }
             Tok::Number(n) => {
@@ -385,13 +480,24 @@ impl<'a> Parser<'a> {
     pub(super) fn grouping(&mut self, open: usize) -> ParseResult<Vec<Grouping>> {
         let mut groups = Vec::new();
         let mut variables: Vec<String> = Vec::new();
+        let mut name = String::new();
         loop {
+            let mut segment: Vec<String> = Vec::new();
             loop {
                 let token = self.advance();
                 match token.tok {
                     Tok::Name(name) => {
-                        if !variables.contains(&name) {
-                            variables.push(name);
+                        if self.peek().tok == Tok::LParen {
+                            return Err(self.error(
+                                token.pos,
+                                "a grouping factor must be a column name: calls such as \
+                                 factor(g) are not needed after '|', where every column is a \
+                                 factor",
+                            ));
+                        }
+                        self.record_column(&name, token.pos);
+                        if !segment.contains(&name) {
+                            segment.push(name);
                         }
                     }
                     Tok::End => {
@@ -413,8 +519,21 @@ impl<'a> Parser<'a> {
                 }
                 self.advance();
             }
+            // lme4's names: `a/b/c` is `a`, `b:a`, `c:(b:a)`, the inner level first.
+            let written = Grouping::written(&segment);
+            name = if name.is_empty() {
+                written
+            } else if variables.len() > 1 {
+                format!("{written}:({name})")
+            } else {
+                format!("{written}:{name}")
+            };
+            variables.retain(|v| !segment.contains(v));
+            segment.append(&mut variables);
+            variables = segment;
             groups.push(Grouping {
                 variables: variables.clone(),
+                name: name.clone(),
             });
             if self.peek().tok != Tok::Slash {
                 break;

@@ -7,13 +7,15 @@ use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
-use super::error::FormulaError;
-use super::lexer::{lex, Tok};
+use super::error::{syntax_error, FormulaError};
+use super::expr::{Expr, Transform};
+use super::lexer::lex;
 use super::names::{write_interaction, write_name};
 use super::parser::Parser;
 
-/// One model term: a variable (`Days`) or an interaction of distinct variables (`recipe:temp`),
-/// in the order first written.
+/// One model term: a variable (`Days`, `factor(Diet)`, `poly(Days, 2)`) or an interaction of
+/// distinct variables (`recipe:temp`), in the order first written. A variable is a column name
+/// or the label of a call (R's deparse of it); [`Formula::transform`] says what a call means.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Term {
     pub(super) variables: Vec<String>,
@@ -26,7 +28,8 @@ impl Term {
         }
     }
 
-    /// The variables, in written order (never empty, no repeats).
+    /// The variables (column names or call labels), in written order (never empty, no
+    /// repeats).
     pub fn variables(&self) -> &[String] {
         &self.variables
     }
@@ -120,16 +123,44 @@ impl fmt::Display for TermSet {
 }
 
 /// A grouping factor: one variable (`Subject`) or an interaction of variables (`a:b`) whose
-/// observed combinations are the levels.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// observed combinations are the levels. The inner levels of a nesting `a/b/c` are `b:a` and
+/// `c:(b:a)`, named as lme4 names them; two groupings are equal when their variables are.
+#[derive(Debug, Clone)]
 pub struct Grouping {
     pub(super) variables: Vec<String>,
+    pub(super) name: String,
 }
 
+impl PartialEq for Grouping {
+    fn eq(&self, other: &Self) -> bool {
+        self.variables == other.variables
+    }
+}
+
+impl Eq for Grouping {}
+
 impl Grouping {
-    /// The variables, in written order (never empty, no repeats).
+    /// The variables, in the order whose combinations sort the levels (the inner level of a
+    /// nesting first, as lme4); never empty, no repeats.
     pub fn variables(&self) -> &[String] {
         &self.variables
+    }
+
+    /// The name lme4 gives the grouping factor: `Subject`, `a:b`, `b:a` for the inner level
+    /// of `a/b`, `c:(b:a)` for the innermost of `a/b/c`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `a:b` in formula syntax.
+    pub(super) fn written(variables: &[String]) -> String {
+        struct Written<'a>(&'a [String]);
+        impl fmt::Display for Written<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_interaction(f, self.0)
+            }
+        }
+        Written(variables).to_string()
     }
 }
 
@@ -167,37 +198,78 @@ impl fmt::Display for RandomTerm {
 /// A parsed mixed-model formula.
 ///
 /// Equality compares the text too; to compare models, compare [`Formula::response`],
-/// [`Formula::fixed`] and [`Formula::random`].
+/// [`Formula::fixed`], [`Formula::random`] and [`Formula::offsets`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Formula {
     pub(super) text: String,
     pub(super) response: String,
     pub(super) fixed: TermSet,
     pub(super) random: Vec<RandomTerm>,
-    /// Every variable name with the character position of its first occurrence, in text order.
-    pub(super) variables: Vec<(String, usize)>,
+    /// `offset(…)` terms: label and expression.
+    pub(super) offsets: Vec<(String, Expr)>,
+    /// What each call used as a variable (or as the response) means, by label.
+    pub(super) calls: Vec<(String, Transform)>,
+    /// Every column read, with the character position of its first occurrence, in text order.
+    pub(super) columns: Vec<(String, usize)>,
 }
 
 impl Formula {
     /// Parses `response ~ terms`; see the module docs for the accepted syntax.
     pub fn parse(text: &str) -> Result<Formula, FormulaError> {
         let tokens = lex(text)?;
-        let mut variables: Vec<(String, usize)> = Vec::new();
-        for token in &tokens {
-            if let Tok::Name(name) = &token.tok {
-                if !variables.iter().any(|(v, _)| v == name) {
-                    variables.push((name.clone(), token.pos));
-                }
+        let mut parser = Parser::new(text, tokens);
+        let (response, sum) = parser.formula()?;
+        let mut columns: Vec<(String, usize)> = Vec::new();
+        let mut reads = std::mem::take(&mut parser.columns);
+        reads.sort_by_key(|&(_, pos)| pos);
+        for (name, pos) in reads {
+            if !columns.iter().any(|(c, _)| *c == name) {
+                columns.push((name, pos));
             }
         }
-        let (response, sum) = Parser::new(text, tokens).formula()?;
+        let calls = std::mem::take(&mut parser.calls);
+        // A backquoted column that is spelled like a call would be read as the call.
+        if let Some((name, pos)) = columns
+            .iter()
+            .find(|(c, _)| calls.iter().any(|(l, _)| l == c))
+        {
+            return Err(syntax_error(
+                text,
+                *pos,
+                format!(
+                    "`{name}` is both a column name and a call in this formula; rename the column"
+                ),
+            ));
+        }
+        if let Some((_, meaning)) = calls.iter().find(|(l, _)| *l == response) {
+            if matches!(meaning, Transform::Factor(_) | Transform::Poly { .. }) {
+                return Err(syntax_error(
+                    text,
+                    0,
+                    "the response must be numeric: factor() and poly() cannot be the response",
+                ));
+            }
+        }
         Ok(Formula {
             text: text.to_owned(),
             response,
             fixed: TermSet::new(sum.intercept.unwrap_or(true), sum.terms),
             random: sum.random,
-            variables,
+            offsets: sum.offsets,
+            calls,
+            columns,
         })
+    }
+
+    /// What the variable `label` means when it is a call (`factor(Diet)`, `log(Days)`); `None`
+    /// for a plain column.
+    pub fn transform(&self, label: &str) -> Option<&Transform> {
+        self.calls.iter().find(|(l, _)| l == label).map(|(_, t)| t)
+    }
+
+    /// The `offset(…)` terms, as labels (`offset(2 * Days)`) and expressions.
+    pub fn offsets(&self) -> &[(String, Expr)] {
+        &self.offsets
     }
 
     /// The text as given to [`Formula::parse`].
@@ -220,15 +292,16 @@ impl Formula {
         &self.random
     }
 
-    /// Every column the formula uses (response, fixed and random-term variables, grouping
-    /// variables), distinct, in order of first appearance in the text.
+    /// Every column the formula reads (response, fixed and random-term variables, the columns
+    /// inside calls and offsets, grouping variables), distinct, in order of first appearance in
+    /// the text.
     pub fn used_columns(&self) -> Vec<String> {
-        self.variables.iter().map(|(v, _)| v.clone()).collect()
+        self.columns.iter().map(|(v, _)| v.clone()).collect()
     }
 
-    /// 0-based character position of the first occurrence of variable `name` in the text.
+    /// 0-based character position of the first occurrence of column `name` in the text.
     pub fn position_of(&self, name: &str) -> Option<usize> {
-        self.variables
+        self.columns
             .iter()
             .find(|(v, _)| v == name)
             .map(|&(_, pos)| pos)
@@ -248,12 +321,12 @@ impl fmt::Display for Formula {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_name(f, &self.response)?;
         write!(f, " ~ {}", self.fixed)?;
+        for (label, _) in &self.offsets {
+            write!(f, " + {label}")?;
+        }
         for term in &self.random {
             write!(f, " + {term}")?;
         }
         Ok(())
     }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Lexer

@@ -95,17 +95,24 @@ fn random_terms() {
         "y ~ 1 + (1 | g) + (0 + x | g) + (0 + z | g) + (0 + x:z | g)"
     );
     assert_eq!(normal("y ~ (0 + x || g)"), "y ~ 1 + (0 + x | g)");
-    assert_eq!(normal("y ~ (1 | a/b)"), "y ~ 1 + (1 | a) + (1 | a:b)");
+    // lme4's nesting: the inner level first, `a/b/c` is `a`, `b:a`, `c:(b:a)`.
+    assert_eq!(normal("y ~ (1 | a/b)"), "y ~ 1 + (1 | a) + (1 | b:a)");
     assert_eq!(
         normal("y ~ (1 | a/b/c)"),
-        "y ~ 1 + (1 | a) + (1 | a:b) + (1 | a:b:c)"
+        "y ~ 1 + (1 | a) + (1 | b:a) + (1 | c:b:a)"
     );
+    let groups: Vec<String> = parse("y ~ (1 | a/b/c) + (1 | d:e/f)")
+        .random()
+        .iter()
+        .map(|r| r.group().name().to_owned())
+        .collect();
+    assert_eq!(groups, ["a", "b:a", "c:(b:a)", "d:e", "f:(d:e)"]);
     assert_eq!(normal("y ~ (1 | a & b)"), "y ~ 1 + (1 | a:b)");
     assert_eq!(normal("y ~ (1 | a:b)"), "y ~ 1 + (1 | a:b)");
-    assert_eq!(normal("y ~ (1 | a:b/c)"), "y ~ 1 + (1 | a:b) + (1 | a:b:c)");
+    assert_eq!(normal("y ~ (1 | a:b/c)"), "y ~ 1 + (1 | a:b) + (1 | c:a:b)");
     assert_eq!(
         normal("y ~ (1 + x || a/b)"),
-        "y ~ 1 + (1 | a) + (1 | a:b) + (0 + x | a) + (0 + x | a:b)"
+        "y ~ 1 + (1 | a) + (1 | b:a) + (0 + x | a) + (0 + x | b:a)"
     );
     let f = parse("y ~ (1 + x*z | g)");
     assert_eq!(names(f.random()[0].terms()), ["x", "z", "x:z"]);
@@ -129,6 +136,95 @@ fn names_and_backquotes() {
     assert!(same_model(&f, &parse(&f.to_string())));
     // A backquoted `1` is a variable, not the intercept.
     assert_eq!(normal("y ~ `1`"), "y ~ 1 + `1`");
+}
+
+#[test]
+fn calls_are_variables_named_as_r_deparses_them() {
+    let f = parse(
+        "log(Reaction) ~ Time*factor(Diet) + poly(Days,2) + I(Days^2) + (1 + scale(Days)|Subject)",
+    );
+    assert_eq!(f.response(), "log(Reaction)");
+    assert_eq!(
+        names(f.fixed()),
+        [
+            "Time",
+            "factor(Diet)",
+            "poly(Days, 2)",
+            "I(Days^2)",
+            "Time:factor(Diet)"
+        ]
+    );
+    assert_eq!(names(f.random()[0].terms()), ["scale(Days)"]);
+    assert_eq!(
+        f.used_columns(),
+        ["Reaction", "Time", "Diet", "Days", "Subject"]
+    );
+    assert_eq!(f.position_of("Diet"), Some(28));
+    assert!(f
+        .transform("factor(Diet)")
+        .is_some_and(Transform::is_factor));
+    assert!(f.transform("Time").is_none());
+    assert!(matches!(
+        f.transform("poly(Days, 2)"),
+        Some(Transform::Poly {
+            degree: 2,
+            raw: false,
+            ..
+        })
+    ));
+    assert_eq!(
+        f.to_string(),
+        "log(Reaction) ~ 1 + Time + factor(Diet) + poly(Days, 2) + I(Days^2) + \
+         Time:factor(Diet) + (1 + scale(Days) | Subject)"
+    );
+    assert!(same_model(&f, &parse(&f.to_string())));
+
+    // R's deparse: spaces around + - * /, none around ^, named arguments with ' = '.
+    for (written, label) in [
+        ("offset(2*Days)", "offset(2 * Days)"),
+        ("log( x,base=2 )", "log(x, base = 2)"),
+        ("poly(x, 3, raw=T)", "poly(x, 3, raw = T)"),
+        ("poly(x, degree = 2)", "poly(x, degree = 2)"),
+        ("scale(x,scale=FALSE)", "scale(x, scale = FALSE)"),
+        ("I(-x^2/(1+x))", "I(-x^2/(1 + x))"),
+        ("I(1e5*x)", "I(1e+05 * x)"),
+        ("I(0.50*`my x`)", "I(0.5 * `my x`)"),
+        ("as.factor(g)", "as.factor(g)"),
+        ("log1p(abs(x - 1))", "log1p(abs(x - 1))"),
+    ] {
+        let f = parse(&format!("y ~ {written} + z"));
+        let got: Vec<String> = f
+            .fixed()
+            .terms()
+            .iter()
+            .map(Term::to_string)
+            .chain(f.offsets().iter().map(|(l, _)| l.clone()))
+            .collect();
+        assert!(got.contains(&label.to_owned()), "{written}: {got:?}");
+        assert!(same_model(&f, &parse(&f.to_string())), "{written}");
+    }
+    // `T` in `raw = T` is TRUE, not a column.
+    assert_eq!(parse("y ~ poly(x, 2, raw = T)").used_columns(), ["y", "x"]);
+    let f = parse("y ~ x + offset(log(n)) + (1|g)");
+    assert_eq!(f.offsets().len(), 1);
+    assert_eq!(f.offsets()[0].0, "offset(log(n))");
+    assert_eq!(f.used_columns(), ["y", "x", "n", "g"]);
+    assert_eq!(f.to_string(), "y ~ 1 + x + offset(log(n)) + (1 | g)");
+}
+
+#[test]
+fn formula_power_is_interaction_up_to_a_degree() {
+    assert_eq!(normal("y ~ x^2"), "y ~ 1 + x");
+    assert_eq!(normal("y ~ (a + b)^2"), "y ~ 1 + a + b + a:b");
+    assert_eq!(
+        normal("y ~ (a + b + c)^2"),
+        "y ~ 1 + a + b + c + a:b + a:c + b:c"
+    );
+    assert_eq!(
+        normal("y ~ (a + b + c)^3"),
+        "y ~ 1 + a + b + c + a:b + a:c + b:c + a:b:c"
+    );
+    assert_eq!(normal("y ~ (a + b)^5"), "y ~ 1 + a + b + a:b");
 }
 
 #[test]
@@ -159,7 +255,7 @@ const ERRORS: &[(&str, usize, &str)] = &[
     ("~ x", 0, "missing response"),
     ("y ~", 3, "right-hand side is empty"),
     ("y ~   ", 6, "right-hand side is empty"),
-    ("y + z ~ x", 2, "single variable name"),
+    ("y + z ~ x", 2, "single variable"),
     ("1 ~ x", 0, "expected the response"),
     ("y ~ x ~ z", 6, "only one '~'"),
     ("y ~ (x + z", 4, "never closed"),
@@ -185,9 +281,67 @@ const ERRORS: &[(&str, usize, &str)] = &[
     ("y ~ (1 | g/)", 11, "bad grouping factor"),
     ("y ~ x $ z", 6, "unexpected character '$'"),
     ("y ~ é", 4, "unexpected character 'é'"),
-    ("y ~ x^2", 5, "'^' is not supported"),
+    ("y ~ x^0", 6, "whole number of at least 1"),
+    ("y ~ x^z", 6, "whole number of at least 1"),
+    ("y ~ x^1.5", 6, "whole number of at least 1"),
     ("y ~ x %in% g", 6, "'%'"),
-    ("y ~ log(x)", 4, "function calls"),
+    (
+        "y ~ lg(x)",
+        4,
+        "unknown function lg(): a formula can use factor(), as.factor(), log()",
+    ),
+    ("y ~ factor(x, y)", 4, "factor() takes 1 argument, not 2"),
+    (
+        "y ~ factor(levels = x)",
+        4,
+        "factor() has no argument 'levels'",
+    ),
+    ("y ~ log(x, 1)", 4, "base of log()"),
+    ("y ~ log(x, z)", 4, "base of log()"),
+    (
+        "y ~ log(x, 2, 3)",
+        4,
+        "log() takes a variable and an optional base",
+    ),
+    ("y ~ sqrt(x, 2)", 4, "sqrt() takes 1 argument, not 2"),
+    ("y ~ exp()", 4, "exp() takes 1 argument, not 0"),
+    ("y ~ poly(x, 0)", 4, "whole number from 1 to 20"),
+    ("y ~ poly(x, 2.5)", 4, "whole number from 1 to 20"),
+    ("y ~ poly(x, z)", 4, "degree of poly() must be a number"),
+    ("y ~ poly(x, 2, TRUE)", 4, "several variables"),
+    ("y ~ poly(x, 2, raw = 1)", 4, "raw must be TRUE or FALSE"),
+    ("y ~ poly(x, 2, coefs = 1)", 4, "no argument 'coefs'"),
+    ("y ~ scale(x, scale = 2)", 4, "scale must be TRUE or FALSE"),
+    ("y ~ log(factor(x))", 4, "factor() cannot be used inside"),
+    ("y ~ I(poly(x, 2))", 4, "poly() cannot be used inside"),
+    ("y ~ log(TRUE)", 4, "TRUE is not a number"),
+    (
+        "y ~ I(a:b)",
+        7,
+        "only + - * / ^ and parentheses are arithmetic",
+    ),
+    ("y ~ I(a | b)", 8, "only + - * / ^"),
+    ("y ~ I(a + )", 10, "expected a number or a variable"),
+    ("y ~ I(a", 5, "never closed"),
+    ("y ~ I((a + b)", 5, "never closed"),
+    ("y ~ I(2x)", 6, "bad number '2x'"),
+    ("y ~ log(x) z", 11, "expected an operator"),
+    ("y ~ offset(x):z", 4, "offset() cannot be combined"),
+    (
+        "y ~ (1 + offset(x) | g)",
+        9,
+        "offset() must be a term of the fixed part",
+    ),
+    ("y ~ offset(x, z)", 4, "offset() takes one argument"),
+    ("y ~ I(offset(x))", 4, "offset() cannot be used inside"),
+    ("offset(y) ~ x", 0, "offset() cannot be the response"),
+    ("factor(y) ~ x", 0, "response must be numeric"),
+    (
+        "y ~ (1 | factor(g))",
+        9,
+        "grouping factor must be a column name",
+    ),
+    ("y ~ `log(x)` + log(x)", 4, "both a column name and a call"),
     ("y ~ 2", 4, "unexpected number '2'"),
     ("y ~ 1.5 + x", 4, "unexpected number '1.5'"),
     ("y ~ x - z", 8, "only '- 1'"),
@@ -218,6 +372,19 @@ fn errors_have_positions() {
 fn limits_guard_against_hostile_input() {
     let deep = format!("y ~ {}x{}", "(".repeat(10_000), ")".repeat(10_000));
     assert!(error(&deep).message.contains("nested too deeply"));
+    for hostile in [
+        format!("y ~ I({}x)", "-".repeat(100_000)),
+        format!("y ~ I(x{})", "+x".repeat(100_000)),
+        format!("y ~ I(x{})", "^x".repeat(100_000)),
+        format!("y ~ I({}x{})", "(".repeat(100_000), ")".repeat(100_000)),
+        format!("y ~ {}x{}", "log(".repeat(100_000), ")".repeat(100_000)),
+    ] {
+        let message = error(&hostile).message;
+        assert!(
+            message.contains("at most 256 operators") || message.contains("nested too deeply"),
+            "{message}"
+        );
+    }
     let vars: Vec<String> = (0..20).map(|i| format!("x{i}")).collect();
     let wide = format!("y ~ {}", vars.join("*"));
     assert!(error(&wide).message.contains("more than"));
@@ -234,7 +401,8 @@ fn unicode_positions_are_characters() {
 /// Fragments from which formulas (mostly invalid, some valid) are assembled.
 const PIECES: &[&str] = &[
     "y", "x", "a", "b", "g", "`w z`", "1", "0", "~", "+", "-", "*", ":", "/", "|", "||", "&", "(",
-    ")", " ", "2", "é", "\t",
+    ")", " ", "2", "é", "\t", "log(", "poly(", "I(", "factor(", "offset(", "^", ",", "=", "raw",
+    "TRUE", "0.5",
 ];
 
 fn check_parse(text: &str) -> Result<(), TestCaseError> {
@@ -273,7 +441,8 @@ proptest! {
         terms in proptest::collection::vec(
             proptest::sample::select(&[
                 "x", "a*b", "a:b", "0", "1", "(1|g)", "(x||g)", "(0+a|g/h)", "(a|g:h)",
-                "b/x", "(a+x):b", "`w z`",
+                "b/x", "(a+x):b", "`w z`", "log(x)", "factor(a)", "poly(x, 2)",
+                "I(x^2 - 1)", "offset(x)", "(scale(x)|g)", "(a+b)^2",
             ][..]),
             1..6,
         )

@@ -66,10 +66,11 @@ impl LinearMixedModel {
                         1.0
                     } else {
                         let d = (rel[i + i * k] * rel[j + j * k]).sqrt();
+                        // Undefined when a variance is zero: NaN, as lme4's VarCorr.
                         if d > 0.0 {
                             rel[i + j * k] / d
                         } else {
-                            0.0
+                            f64::NAN
                         }
                     };
                 }

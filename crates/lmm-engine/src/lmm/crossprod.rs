@@ -95,6 +95,9 @@ pub struct CrossProducts {
     pub fixed_random: Vec<Vec<f64>>,
     /// `[X y]'[X y]`, `(p+1) × (p+1)` (full, symmetric).
     pub fixed: Vec<f64>,
+    /// Σ log wᵢ of the prior weights (0 without): the objective of the weighted model is that
+    /// of the √w-scaled cross-products minus this.
+    pub sum_log_weights: f64,
 }
 
 impl CrossProducts {
@@ -103,6 +106,15 @@ impl CrossProducts {
         let n = mm.y.len();
         let p = mm.x.ncols();
         validate(mm)?;
+        // Prior weights: the cross-products of the √w-scaled rows.
+        let scaled;
+        let (mm, sum_log_weights) = match &mm.weights {
+            Some(_) => {
+                scaled = mm.scaled_by_weights();
+                (&scaled, mm.sum_log_weights())
+            }
+            None => (mm, 0.0),
+        };
 
         let mut terms: Vec<TermShape> = mm
             .terms
@@ -235,6 +247,7 @@ impl CrossProducts {
             dense,
             fixed_random,
             fixed,
+            sum_log_weights,
         })
     }
 }
@@ -278,6 +291,19 @@ fn validate(mm: &ModelMatrices) -> Result<(), ModelError> {
             nobs: n,
             what: format!("{p} fixed-effects parameters"),
         });
+    }
+    if let Some(w) = &mm.weights {
+        if w.len() != n {
+            return Err(ModelError::Dimension(format!(
+                "{} prior weights for {n} observations",
+                w.len()
+            )));
+        }
+        if w.iter().any(|w| !(w.is_finite() && *w > 0.0)) {
+            return Err(ModelError::NonFinite(
+                "the prior weights (each must be finite and positive)".to_string(),
+            ));
+        }
     }
     if mm.y.iter().any(|v| !v.is_finite()) {
         return Err(ModelError::NonFinite(format!(
@@ -447,6 +473,8 @@ mod tests {
             dropped_fixed: vec![],
             terms,
             rows_dropped: 0,
+            weights: None,
+            notes: vec![],
         }
     }
 

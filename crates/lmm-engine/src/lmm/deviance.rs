@@ -54,6 +54,8 @@ pub struct ProfiledDeviance {
     pub nobs: usize,
     /// Number of fixed-effects parameters.
     pub p: usize,
+    /// Σ log wᵢ of the prior weights (0 without).
+    pub sum_log_weights: f64,
 }
 
 impl ProfiledDeviance {
@@ -69,6 +71,7 @@ impl ProfiledDeviance {
             pwrss: r * r,
             nobs: factor.cross_products().nobs,
             p,
+            sum_log_weights: factor.cross_products().sum_log_weights,
         }
     }
 
@@ -80,11 +83,14 @@ impl ProfiledDeviance {
         }
     }
 
-    /// The objective (deviance for ML, REML criterion for REML).
+    /// The objective (deviance for ML, REML criterion for REML). With prior weights `w` the
+    /// pieces are those of the √w-scaled model, whose objective exceeds the weighted model's
+    /// by Σ log wᵢ (the Jacobian of the scaling), as in lme4.
     pub fn objective(&self, criterion: Criterion) -> f64 {
         let dof = self.sigma_dof(criterion);
-        let base =
-            self.logdet_random + dof * (1.0 + (2.0 * std::f64::consts::PI * self.pwrss / dof).ln());
+        let base = self.logdet_random
+            + dof * (1.0 + (2.0 * std::f64::consts::PI * self.pwrss / dof).ln())
+            - self.sum_log_weights;
         match criterion {
             Criterion::Ml => base,
             Criterion::Reml => base + self.logdet_fixed,

@@ -42,7 +42,8 @@ pub struct VarianceComponent {
     pub variances: Vec<f64>,
     /// Standard deviations, one per column.
     pub std_devs: Vec<f64>,
-    /// Correlation matrix, k×k row-major (1 on the diagonal; 0 when a variance is 0).
+    /// Correlation matrix, k×k row-major (1 on the diagonal; NaN, undefined, when a variance
+    /// is 0, as lme4 reports it).
     pub correlations: Vec<f64>,
 }
 

@@ -243,6 +243,8 @@ mod tests {
             dropped_fixed: vec![],
             terms: vec![term("s", ns, s), term("d", nd, d), term("dept", ndept, k)],
             rows_dropped: 0,
+            weights: None,
+            notes: vec![],
         }
     }
 

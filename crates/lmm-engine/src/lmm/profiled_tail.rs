@@ -46,6 +46,7 @@ pub struct ProfiledTail {
     q_tail: usize,
     p: usize,
     nobs: usize,
+    sum_log_weights: f64,
     /// Full symmetric Schur complement, `q × q` column-major.
     schur: Vec<f64>,
     work: DenseBlock,
@@ -81,6 +82,7 @@ impl ProfiledTail {
             q_tail: offset,
             p: cp.p,
             nobs: cp.nobs,
+            sum_log_weights: cp.sum_log_weights,
             schur: vec![0.0; q * q],
             work: DenseBlock::zeros(q, q),
             head_logdet: 0.0,
@@ -179,6 +181,7 @@ impl ProfiledTail {
             pwrss: r * r,
             nobs: self.nobs,
             p: self.p,
+            sum_log_weights: self.sum_log_weights,
         };
         let f = pd.objective(criterion);
         if f.is_finite() {

@@ -144,6 +144,8 @@ mod tests {
                 },
             ],
             rows_dropped: 0,
+            weights: None,
+            notes: Vec::new(),
         }
     }
 

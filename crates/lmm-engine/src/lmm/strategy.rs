@@ -349,6 +349,14 @@ fn settle_and_certify_with<O: Oracle + Counted>(
     if certificate.objective.is_finite() {
         best.objective = certificate.objective;
     }
+    // The certificate's own moves (off the boundary and back) can leave a diagonal element a
+    // hair above zero; lme4's boundary rule puts it back on the boundary when that is no
+    // worse, so that a zero variance is reported as exactly zero.
+    if let Some(snapped) = snap(layout, &best.theta, tolerance) {
+        if oracle.left() > 0 {
+            keep_if_no_worse(oracle, best, snapped)?;
+        }
+    }
     Some(certificate)
 }
 
@@ -432,6 +440,8 @@ mod tests {
                 z: x.iter().flat_map(|&v| [1.0, v]).collect(),
             }],
             rows_dropped: 0,
+            weights: None,
+            notes: Vec::new(),
         }
     }
 

@@ -283,6 +283,8 @@ fn random_design(seed: u64, kind: usize) -> ModelMatrices {
         dropped_fixed: vec![],
         terms,
         rows_dropped: 0,
+        weights: None,
+        notes: vec![],
     }
 }
 

@@ -180,6 +180,8 @@ fn summary_and_json_have_the_documented_shape() {
     let text = reml.to_string();
     assert!(text.starts_with("Linear mixed model fit by REML\n"));
     assert!(text.contains("REML criterion at convergence: -97.7224"));
+    // No term with two columns: no correlations, so no Corr. column.
+    assert!(!text.contains("Corr."), "{text}");
     assert_eq!(serde_json::to_value(&reml).unwrap()["criterion"], "REML");
 }
 

@@ -187,7 +187,19 @@ impl fmt::Display for FitSummary<'_> {
             format_significant(fit.sigma, 6),
             String::new(),
         ]);
-        write_table(f, &rows, &[true, true, false, false, true], "  ")?;
+        // The Corr. column only where some term has correlations to show (as MixedModels.jl).
+        if fit
+            .variance_components
+            .iter()
+            .all(|vc| vc.columns.len() < 2)
+        {
+            for row in &mut rows {
+                row.pop();
+            }
+            write_table(f, &rows, &[true, true, false, false], "  ")?;
+        } else {
+            write_table(f, &rows, &[true, true, false, false, true], "  ")?;
+        }
         let levels: Vec<String> = fit.groups.iter().map(|g| g.levels.to_string()).collect();
         writeln!(
             f,

@@ -65,6 +65,19 @@ fn sleep_objective() -> f64 {
     lme4("sleepstudy_slopes", "ML").objective
 }
 
+/// Fits the sleepstudy random-slopes model from the data the `data_args` name and checks
+/// lme4's ML deviance.
+fn assert_fits_sleepstudy(data_args: &[&str]) {
+    let mut args = data_args.to_vec();
+    args.extend(["--formula", SLEEP, "--json"]);
+    close_abs(
+        &format!("{args:?}"),
+        objective(&fit(&args)),
+        sleep_objective(),
+        1e-6,
+    );
+}
+
 // --- Item 3: columns have the types the user meant -------------------------------------------
 
 #[test]
@@ -344,14 +357,7 @@ fn semicolon_tab_and_given_separators_are_read() {
         vec!["--data", pipe.to_str().unwrap(), "--sep", "|"],
         vec!["--data", tab.to_str().unwrap(), "--sep", "tab"],
     ] {
-        let mut args = args.clone();
-        args.extend(["--formula", SLEEP, "--json"]);
-        close_abs(
-            &format!("{args:?}"),
-            objective(&fit(&args)),
-            sleep_objective(),
-            1e-6,
-        );
+        assert_fits_sleepstudy(&args);
     }
     let out = fit(&[
         "--data",
@@ -437,14 +443,7 @@ fn parquet_and_arrow_ipc_files_are_read() {
         vec!["--data", ipc.to_str().unwrap()],
         vec!["--data", other.to_str().unwrap(), "--format", "ipc"],
     ] {
-        let mut args = args.clone();
-        args.extend(["--formula", SLEEP, "--json"]);
-        close_abs(
-            &format!("{args:?}"),
-            objective(&fit(&args)),
-            sleep_objective(),
-            1e-6,
-        );
+        assert_fits_sleepstudy(&args);
     }
     // A CSV read as Parquet is a read error naming the file.
     let out = fit(&[

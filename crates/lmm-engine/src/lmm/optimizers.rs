@@ -7,7 +7,7 @@ use crate::lmm::fit_result::Optimizer;
 use crate::lmm::gradient::SingleTermGradient;
 use crate::lmm::model::LinearMixedModel;
 use crate::lmm::ModelError;
-use crate::optim::projected_bfgs::{minimize_projected_bfgs, BfgsSettings};
+use crate::optim::projected_bfgs::{minimize_projected_bfgs, BfgsOutcome, BfgsSettings};
 use crate::optim::{minimize_bobyqa, BobyqaSettings, OptimizerOutcome};
 use crate::options::FitOptions;
 
@@ -102,13 +102,7 @@ impl LinearMixedModel {
             &partners,
             &settings,
         );
-        OptimizerOutcome {
-            theta: result.x,
-            objective: result.f,
-            evaluations: budget.used(),
-            converged: result.converged,
-            message: format!("projected BFGS with exact gradient: {}", result.message),
-        }
+        bfgs_outcome(result, budget.used(), "projected BFGS with exact gradient")
     }
 
     /// Plain BOBYQA over every θ̃ element.
@@ -249,12 +243,21 @@ impl LinearMixedModel {
             &partners,
             &settings,
         );
-        OptimizerOutcome {
-            theta: result.x,
-            objective: result.f,
-            evaluations: budget.used(),
-            converged: result.converged,
-            message: format!("projected BFGS with numerical gradient: {}", result.message),
-        }
+        bfgs_outcome(
+            result,
+            budget.used(),
+            "projected BFGS with numerical gradient",
+        )
+    }
+}
+
+/// A projected-BFGS result as the strategy's common outcome, its message headed by `method`.
+fn bfgs_outcome(result: BfgsOutcome, evaluations: usize, method: &str) -> OptimizerOutcome {
+    OptimizerOutcome {
+        theta: result.x,
+        objective: result.f,
+        evaluations,
+        converged: result.converged,
+        message: format!("{method}: {}", result.message),
     }
 }

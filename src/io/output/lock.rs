@@ -17,6 +17,8 @@ pub struct DirLock {
 /// Takes the exclusive lock on `dir`, waiting for any other holder.
 pub fn lock(dir: &Path) -> Result<DirLock, WriteError> {
     let handle = File::open(dir).map_err(WriteError::at(dir))?;
-    handle.lock().map_err(WriteError::at(dir))?;
+    // rustix's flock rather than `File::lock`, which needs Rust 1.89 (the MSRV is 1.85).
+    rustix::fs::flock(&handle, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| WriteError::at(dir)(e.into()))?;
     Ok(DirLock { _dir: handle })
 }

@@ -110,6 +110,24 @@ fn reports() -> &'static Reports {
     })
 }
 
+/// A scratch directory for `test` with `out` inside it holding the old report.
+fn with_old_report(test: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(test);
+    let out = dir.join("out");
+    copy_dir(&reports().old_dir, &out);
+    (dir, out)
+}
+
+/// Writes the report of `data` into `out` and asserts that the run succeeded.
+fn write_ok(data: &Path, out: &Path) {
+    let done = write_report(data, out);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+}
+
 fn write_report(data: &Path, out: &Path) -> std::process::Output {
     Command::new(BIN)
         .args([
@@ -146,7 +164,7 @@ fn which(out: &Path) -> &'static str {
 
 #[test]
 fn a_kill_at_any_point_of_the_write_leaves_the_old_or_the_new_report() {
-    const TRIALS: usize = 60;
+    const TRIALS: usize = 50;
     const STEP_US: u64 = 2_000;
     let r = reports();
     let dir = scratch("kill");
@@ -200,12 +218,7 @@ fn a_kill_at_any_point_of_the_write_leaves_the_old_or_the_new_report() {
     );
     // Whatever the kills left is cleaned up by the next run, which succeeds.
     let out = dir.join("out");
-    let done = write_report(&r.old_data, &out);
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    write_ok(&r.old_data, &out);
     assert_eq!(which(&out), "old");
     assert_eq!(leftovers(&dir, "out"), Vec::<String>::new());
 }
@@ -246,9 +259,7 @@ fn two_concurrent_writers_both_succeed_and_one_report_is_left_whole() {
 #[test]
 fn symlinks_planted_at_every_name_a_writer_might_use_are_not_followed() {
     let r = reports();
-    let dir = scratch("symlinks");
-    let out = dir.join("out");
-    copy_dir(&r.old_dir, &out);
+    let (dir, out) = with_old_report("symlinks");
     let victim = dir.join("victim.txt");
     std::fs::write(&victim, "precious\n").unwrap();
     let victim_dir = dir.join("victim-dir");
@@ -266,12 +277,7 @@ fn symlinks_planted_at_every_name_a_writer_might_use_are_not_followed() {
     link(out.join("report.md"), &victim);
     link(dir.join(".out.tmp-planted"), &victim_dir);
     link(dir.join(".out.old-planted"), &victim_dir);
-    let done = write_report(&r.new_data, &out);
-    assert!(
-        done.status.success(),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    write_ok(&r.new_data, &out);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert_eq!(
         std::fs::read_to_string(victim_dir.join("keep.txt")).unwrap(),
@@ -291,9 +297,7 @@ fn symlinks_planted_at_every_name_a_writer_might_use_are_not_followed() {
 #[test]
 fn a_directory_where_the_report_writes_a_file_is_refused_before_anything_changes() {
     let r = reports();
-    let dir = scratch("refused");
-    let out = dir.join("out");
-    copy_dir(&r.old_dir, &out);
+    let (dir, out) = with_old_report("refused");
     std::fs::remove_file(out.join("fig2.svg")).unwrap();
     std::fs::create_dir_all(out.join("fig2.svg")).unwrap();
     std::fs::write(out.join("fig2.svg").join("mine.txt"), "mine\n").unwrap();

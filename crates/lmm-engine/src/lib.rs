@@ -89,6 +89,7 @@ mod design;
 mod error;
 mod fit;
 mod formula;
+pub mod inference;
 mod json;
 mod linalg;
 mod lmm;

@@ -3,6 +3,7 @@
 //! progress display; all numerical work is the engine's and the report's.
 
 pub mod fit;
+pub mod fit_inference;
 mod progress;
 pub mod report;
 mod stdout;

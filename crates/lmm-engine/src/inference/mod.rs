@@ -30,11 +30,13 @@
 //! # Ok::<(), lmm_engine::Error>(())
 //! ```
 
+pub mod anova;
 pub mod bootstrap;
 pub mod confint;
 mod distributions;
 pub mod fitted;
 pub mod kenward_roger;
+pub mod predict;
 pub mod ranef;
 pub mod satterthwaite;
 mod tests_df;

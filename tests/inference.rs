@@ -204,3 +204,300 @@ fn wald_and_profile_intervals_match_lme4() {
         check_intervals(id, &profile, &rf["confint_profile"], 1e-3);
     }
 }
+
+#[test]
+fn predictions_match_lme4() {
+    use lmm_report::engine::inference::predict::{predict, PredictOptions, RandomEffectsForm};
+    for rf in reference()["fits"].as_array().unwrap() {
+        let id = rf["id"].as_str().unwrap();
+        let m = fitted_model(rf);
+        let training = table(&data_path(rf["data"].as_str().unwrap()));
+        let want = &rf["predict"];
+        if want.is_null() {
+            continue; // recorded for the REML fits
+        }
+        let newdata = table(&format!("r/{}", want["newdata_file"].as_str().unwrap()));
+        for (form, key) in [
+            (RandomEffectsForm::None, "fixed_only"),
+            (RandomEffectsForm::All, "with_re"),
+        ] {
+            let options = PredictOptions {
+                re_form: form,
+                allow_new_levels: true,
+                ..PredictOptions::default()
+            };
+            let got = predict(&m, &training, &newdata, &options).expect("predict");
+            for (i, (g, w)) in got.iter().zip(want[key].as_array().unwrap()).enumerate() {
+                let g = g
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{id} {key}[{i}]: no prediction"));
+                close(&format!("{id} {key}[{i}]"), g.fit, f(w), 1e-6);
+            }
+        }
+        // Every reference new-data set has a level the training data lack.
+        let err = predict(&m, &training, &newdata, &PredictOptions::default()).unwrap_err();
+        assert!(
+            err.is_input_error() && err.to_string().contains("new level"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn anova_matches_lme4() {
+    use lmm_report::engine::inference::anova::anova;
+    let r = reference();
+    let a = &r["anova"];
+    let t = table(a["data"].as_str().unwrap());
+    // Given in the other order: the table orders the models by their number of parameters.
+    let formulas = vec![
+        a["m1"].as_str().unwrap().to_owned(),
+        a["m0"].as_str().unwrap().to_owned(),
+    ];
+    let got = anova(
+        &formulas,
+        &t,
+        &FitOptions::default().with_criterion(Criterion::Reml),
+    )
+    .unwrap();
+    let rows = a["rows"].as_array().unwrap();
+    assert_eq!(got.models[0].formula, a["m0"].as_str().unwrap());
+    for (m, w) in got.models.iter().zip(rows) {
+        assert_eq!(m.npar as f64, f(&w["npar"]));
+        close("AIC", m.aic, f(&w["AIC"]), 1e-8);
+        close("BIC", m.bic, f(&w["BIC"]), 1e-8);
+        close("logLik", m.loglik, f(&w["logLik"]), 1e-8);
+        close("deviance", m.deviance, f(&w["deviance"]), 1e-8);
+    }
+    close("chisq", got.tests[0].chisq, f(&rows[1]["Chisq"]), 1e-4);
+    assert_eq!(got.tests[0].df as f64, f(&rows[1]["Df"]));
+    close("p", got.tests[0].p_value.unwrap(), f(&rows[1]["p"]), 1e-4);
+}
+
+#[test]
+fn anova_refuses_models_fitted_to_different_rows() {
+    use lmm_report::engine::inference::anova::anova;
+    use lmm_report::engine::{Column, Table};
+    let mut y = Vec::new();
+    let mut x = Vec::new();
+    let mut g = Vec::new();
+    for i in 0..60 {
+        g.push(Some(format!("g{}", i % 6)));
+        x.push(if i == 7 { None } else { Some((i % 5) as f64) });
+        y.push(Some(
+            (i % 6) as f64 + 0.3 * (i % 5) as f64 + ((i * 7) % 3) as f64,
+        ));
+    }
+    let t = Table::new()
+        .with("y", Column::Numeric(y))
+        .with("x", Column::Numeric(x))
+        .with("g", Column::Text(g));
+    let err = anova(
+        &["y ~ 1 + (1|g)".to_owned(), "y ~ x + (1|g)".to_owned()],
+        &t,
+        &FitOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.is_input_error(), "{err}");
+    assert!(err.to_string().contains("different rows"), "{err}");
+    assert!(err.to_string().contains("row 8"), "{err}");
+}
+
+#[test]
+fn bootstrap_intervals_agree_with_profile_on_a_well_identified_model() {
+    use lmm_report::engine::inference::bootstrap::BootstrapOptions;
+    use lmm_report::engine::inference::confint::ConfintMethod;
+    // Orthodont by ML: 27 subjects, 108 rows; the fixed effects and σ are well identified.
+    let t = table("r/Orthodont.csv");
+    let mut m = FittedModel::fit(
+        "distance ~ age * Sex + (1 | Subject)",
+        &t,
+        &FitOptions::default(),
+    )
+    .unwrap();
+    let nsim = 2000;
+    let reps = m
+        .bootstrap(BootstrapOptions { nsim, seed: 11 }, &|_| {})
+        .unwrap();
+    assert_eq!(reps.len(), nsim);
+    assert!(reps.iter().filter(|r| r.converged).count() >= nsim * 99 / 100);
+    let boot = m
+        .confint(ConfintMethod::Bootstrap, 0.95, Some(&reps))
+        .unwrap();
+    let profile = m.confint(ConfintMethod::Profile, 0.95, None).unwrap();
+    // The Monte Carlo standard error of a 2.5 % quantile from 2000 draws is about 0.05 of the
+    // interval's width (√(q(1−q)/n)/density); allow three of them.
+    for (b, p) in boot.iter().zip(&profile).skip(1) {
+        let width = p.upper.unwrap() - p.lower.unwrap();
+        for (x, y) in [(b.lower, p.lower), (b.upper, p.upper)] {
+            let (x, y) = (x.unwrap(), y.unwrap());
+            assert!(
+                (x - y).abs() < 0.15 * width,
+                "{}: bootstrap {x}, profile {y}, width {width}",
+                b.parameter
+            );
+        }
+    }
+}
+
+/// The CLI, for what only a process shows: thread counts, exit codes, output.
+fn cli(args: &[&str], threads: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lmm-report"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", threads)
+        .output()
+        .expect("run lmm-report")
+}
+
+#[test]
+fn bootstrap_replicates_are_identical_for_one_and_two_threads() {
+    let dir = std::env::temp_dir().join(format!("lmm-infer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let path = dir.join(format!("reps{threads}.csv"));
+        let out = cli(
+            &[
+                "fit",
+                "--data",
+                "data/sleepstudy.csv",
+                "--formula",
+                "Reaction ~ Days + (1 + Days | Subject)",
+                "--reml",
+                "--json",
+                "--confint",
+                "bootstrap",
+                "--nsim",
+                "400",
+                "--seed",
+                "7",
+                "--replicates",
+                path.to_str().unwrap(),
+            ],
+            threads,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.push(out.stdout);
+        files.push(std::fs::read_to_string(&path).unwrap());
+    }
+    assert_eq!(files[0], files[1]);
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(files[0].lines().count(), 401);
+    assert!(files[0].starts_with(
+        "replicate,objective,sigma,Subject.(Intercept),Subject.Days.(Intercept),Subject.Days,(Intercept),Days,converged\n"
+    ));
+    let json: Value = serde_json::from_slice(&outputs[0]).unwrap();
+    assert_eq!(json["confint_method"], "bootstrap");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn fit_json_gains_the_inference_fields_in_order() {
+    let out = cli(
+        &[
+            "fit",
+            "--data",
+            "data/r/Orthodont.csv",
+            "--formula",
+            "distance ~ age * Sex + (1 | Subject)",
+            "--reml",
+            "--json",
+            "--ranef",
+            "--fitted",
+            "--confint",
+            "wald",
+        ],
+        "2",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    common::assert_fit_json_inference_key_order(&text);
+    let json: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["ddf"], "satterthwaite");
+    let rf = &reference()["fits"][1];
+    let want = &rf["satterthwaite"]["coefficients"][3];
+    let got = &json["fixed"][3];
+    assert_eq!(got["name"], "age:SexMale");
+    close("df", f(&got["df"]), f(&want["df"]), 1e-3);
+    close("p", f(&got["p_value"]), f(&want["p"]), 1e-3);
+    close("t", f(&got["statistic"]), f(&want["t"]), 1e-6);
+    assert_eq!(json["ranef"].as_array().unwrap().len(), 27);
+    assert_eq!(json["fitted"].as_array().unwrap().len(), 108);
+    assert_eq!(json["confint"][0]["parameter"], "sd_(Intercept)|Subject");
+    assert!(json["confint"][0]["lower"].is_null());
+    // --ddf none keeps the z tests and adds nothing.
+    let out = cli(
+        &[
+            "fit",
+            "--data",
+            "data/r/Orthodont.csv",
+            "--formula",
+            "distance ~ age * Sex + (1 | Subject)",
+            "--reml",
+            "--json",
+            "--ddf",
+            "none",
+        ],
+        "2",
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.get("ddf").is_none() && json["fixed"][0].get("df").is_none());
+}
+
+#[test]
+fn predict_and_anova_exit_codes() {
+    let base = [
+        "predict",
+        "--data",
+        "data/sleepstudy.csv",
+        "--formula",
+        "Reaction ~ Days + (1 + Days | Subject)",
+        "--reml",
+        "--newdata",
+        "data/r/newdata_sleepstudy.csv",
+    ];
+    let out = cli(&base, "2");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("new level '999'"));
+    let mut allowed = base.to_vec();
+    allowed.push("--allow-new-levels");
+    let out = cli(&allowed, "2");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Days,Subject,fit");
+    assert_eq!(lines.len(), 5);
+    let last: f64 = lines[4].rsplit(',').next().unwrap().parse().unwrap();
+    close("new level = fixed part", last, 282.806962727274, 1e-6);
+    let out = cli(
+        &[
+            "anova",
+            "--data",
+            "data/sleepstudy.csv",
+            "--formula",
+            "Reaction ~ Days + (1|Subject)",
+            "--formula",
+            "Reaction ~ Days + (1 + Days|Subject)",
+            "--json",
+        ],
+        "2",
+    );
+    assert!(out.status.success());
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    close(
+        "chisq",
+        f(&json["tests"][0]["chisq"]),
+        42.139298542025,
+        1e-4,
+    );
+    assert_eq!(json["models"][1]["npar"], 6);
+}

@@ -501,3 +501,61 @@ fn predict_and_anova_exit_codes() {
     );
     assert_eq!(json["models"][1]["npar"], 6);
 }
+
+#[test]
+fn bootstrap_spread_matches_bootmer() {
+    use lmm_report::engine::inference::bootstrap::BootstrapOptions;
+    // bootMer's standard deviations of the replicates (200 of them, timings.json).
+    let text = std::fs::read_to_string("data/reference/timings.json").unwrap();
+    let timings: Value = serde_json::from_str(&text).unwrap();
+    let boot = timings["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "bootmer_sleepstudy_200")
+        .unwrap();
+    let want = &boot["boot_sd_of_estimates"];
+    let t = table("sleepstudy.csv");
+    let m = FittedModel::fit(
+        "Reaction ~ Days + (1 + Days | Subject)",
+        &t,
+        &FitOptions::default().with_criterion(Criterion::Reml),
+    )
+    .unwrap();
+    let reps = m
+        .bootstrap(
+            BootstrapOptions {
+                nsim: 2000,
+                seed: 3,
+            },
+            &|_| {},
+        )
+        .unwrap();
+    let sd = |v: Vec<f64>| {
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    };
+    let names = m.theta_names();
+    let mut got = vec![
+        (
+            "(Intercept)".to_owned(),
+            sd(reps.iter().map(|r| r.beta[0]).collect()),
+        ),
+        (
+            "Days".to_owned(),
+            sd(reps.iter().map(|r| r.beta[1]).collect()),
+        ),
+        (
+            "sigma".to_owned(),
+            sd(reps.iter().map(|r| r.sigma).collect()),
+        ),
+    ];
+    for (i, n) in names.iter().enumerate() {
+        got.push((n.clone(), sd(reps.iter().map(|r| r.theta[i]).collect())));
+    }
+    // An SD from 200 replicates has a relative standard error of about 5 %; allow 20 %.
+    for (name, value) in got {
+        close(&format!("bootstrap sd {name}"), value, f(&want[&name]), 0.2);
+    }
+}

@@ -67,7 +67,7 @@ fn column_cell(column: &Column, row: usize) -> String {
     }
 }
 
-fn load(path: &PathBuf, factors: &[String]) -> Result<Table, String> {
+fn load(path: &std::path::Path, factors: &[String]) -> Result<Table, String> {
     let read = ReadOptions {
         text_columns: factors.to_vec(),
         ..ReadOptions::default()

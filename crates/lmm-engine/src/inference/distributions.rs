@@ -10,7 +10,7 @@ use statrs::function::gamma::gamma_ur;
 /// `2·P(T > |t|)` for Student's t with `df` degrees of freedom: `I_{df/(df+t²)}(df/2, 1/2)`.
 /// NaN for a non-finite or non-positive `df`.
 pub fn student_t_two_sided(t: f64, df: f64) -> f64 {
-    if !(df > 0.0) || t.is_nan() {
+    if df.is_nan() || df <= 0.0 || t.is_nan() {
         return f64::NAN;
     }
     if df.is_infinite() {
@@ -22,7 +22,7 @@ pub fn student_t_two_sided(t: f64, df: f64) -> f64 {
 
 /// `P(χ²_df > x)`.
 pub fn chi_squared_upper(x: f64, df: f64) -> f64 {
-    if !(df > 0.0) || x.is_nan() {
+    if df.is_nan() || df <= 0.0 || x.is_nan() {
         return f64::NAN;
     }
     if x <= 0.0 {

@@ -27,7 +27,7 @@
 //! let mut model = FittedModel::fit("y ~ 1 + (1 | g)", &table, &options)?;
 //! let tests = model.coefficient_tests(Ddf::Satterthwaite)?;
 //! assert!(tests[0].df > 1.0 && tests[0].df < 40.0);
-//! # Ok::<(), lmm_engine::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod anova;

@@ -237,7 +237,8 @@ pub(crate) fn invert(a: &[f64], n: usize) -> Option<Vec<f64>> {
     let scale = a.iter().fold(0.0f64, |s, v| s.max(v.abs()));
     for c in 0..n {
         let pivot = (c..n).max_by(|&x, &y| m[x * n + c].abs().total_cmp(&m[y * n + c].abs()))?;
-        if !(m[pivot * n + c].abs() > 1e-14 * scale) {
+        let pivot_value = m[pivot * n + c].abs();
+        if pivot_value.is_nan() || pivot_value <= 1e-14 * scale {
             return None;
         }
         if pivot != c {

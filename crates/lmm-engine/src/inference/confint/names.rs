@@ -92,7 +92,7 @@ pub fn sdcor(layout: &ThetaLayout, theta: &[f64], sigma: f64) -> Vec<f64> {
 /// deviation gives a zero column of λ.
 pub fn theta_from_sdcor(layout: &ThetaLayout, phi: &[f64]) -> Option<(Vec<f64>, f64)> {
     let sigma = *phi.last()?;
-    if !(sigma > 0.0) {
+    if sigma.is_nan() || sigma <= 0.0 {
         return None;
     }
     let mut theta = Vec::with_capacity(layout.len());
@@ -117,7 +117,7 @@ pub fn theta_from_sdcor(layout: &ThetaLayout, phi: &[f64]) -> Option<(Vec<f64>, 
                 idx += 1;
             }
         }
-        if sd.iter().any(|s| !(*s >= 0.0)) {
+        if sd.iter().any(|s| s.is_nan() || *s < 0.0) {
             return None;
         }
         for j in 0..k {

@@ -559,3 +559,49 @@ fn bootstrap_spread_matches_bootmer() {
         close(&format!("bootstrap sd {name}"), value, f(&want[&name]), 0.2);
     }
 }
+
+#[test]
+fn predict_with_scale_and_poly_uses_the_training_parameters() {
+    use lmm_report::engine::inference::predict::{predict, PredictOptions};
+    use lmm_report::engine::{Column, Table};
+    let t = table("sleepstudy.csv");
+    for formula in [
+        "Reaction ~ scale(Days) + (1 + Days | Subject)",
+        "Reaction ~ poly(Days, 2) + (1 | Subject)",
+    ] {
+        let m = FittedModel::fit(formula, &t, &FitOptions::default()).unwrap();
+        // The training rows as new data (without the response) reproduce the fitted values:
+        // the transforms are not recomputed on the stacked data.
+        let mut newdata = Table::new();
+        for name in ["Days", "Subject"] {
+            newdata.push(name, t.get(name).unwrap().clone());
+        }
+        let got = predict(&m, &t, &newdata, &PredictOptions::default()).unwrap();
+        let fv = lmm_report::engine::inference::fitted::fitted_values(m.fit_result(), m.matrices());
+        for (i, (g, want)) in got.iter().zip(&fv.fitted).enumerate() {
+            close(
+                &format!("{formula} [{i}]"),
+                g.as_ref().unwrap().fit,
+                *want,
+                1e-10,
+            );
+        }
+        // A few rows only (their own scale would differ): still the training parameters.
+        let mut few = Table::new();
+        few.push("Days", Column::Numeric(vec![Some(0.0), Some(9.0)]));
+        few.push("Subject", Column::Integer(vec![Some(308), Some(308)]));
+        let got = predict(&m, &t, &few, &PredictOptions::default()).unwrap();
+        close(
+            &format!("{formula} day 0"),
+            got[0].as_ref().unwrap().fit,
+            fv.fitted[0],
+            1e-10,
+        );
+        close(
+            &format!("{formula} day 9"),
+            got[1].as_ref().unwrap().fit,
+            fv.fitted[9],
+            1e-10,
+        );
+    }
+}

@@ -149,7 +149,19 @@ impl ModelMatrices {
         table: &Table,
         options: &FitOptions,
     ) -> Result<ModelMatrices, DesignError> {
-        let (data, rows_dropped) = ModelFrame::new(formula, table, options)?;
+        Self::build_with_reference(formula, table, options, None)
+    }
+
+    /// [`ModelMatrices::build_with_options`] with `scale()` and `poly()` parameters taken from
+    /// the first `reference_rows` table rows (training rows with new rows stacked below them).
+    pub(crate) fn build_with_reference(
+        formula: &Formula,
+        table: &Table,
+        options: &FitOptions,
+        reference_rows: Option<usize>,
+    ) -> Result<ModelMatrices, DesignError> {
+        let (mut data, rows_dropped) = ModelFrame::new(formula, table, options)?;
+        data.reference_rows = reference_rows;
         data.check_contrasts()?;
         let y = data.response()?;
         let weights = data.weights()?;

@@ -9,8 +9,9 @@
 //! element-wise calls (`log`, `I()`, …) are coded exactly as for the fit; the new rows' X must
 //! have the training columns (a new level of a fixed-effects factor is an error, as in lme4)
 //! and their grouping levels are matched to the training levels by name. `scale()` and
-//! `poly()` depend on the data they see, so formulas with them, and with `offset()`, are
-//! refused for now (lme4 reuses the training data's parameters through `predvars`).
+//! `poly()` take their parameters from the training rows (centre and scale; the orthogonal
+//! basis's recurrence coefficients), as lme4 does through `predvars`. Formulas with
+//! `offset()` are refused for now.
 //!
 //! **Intervals** (not in lme4, which offers `bootMer` instead): `confidence` is
 //! `fit ± z·√(x'Var(β̂)x)`, the uncertainty of the fixed part with θ treated as known;
@@ -23,7 +24,6 @@ use serde::Serialize;
 use super::anova::rows_used;
 use super::{normal_quantile, FittedModel, InferenceError};
 use crate::design::ModelMatrices;
-use crate::formula::{Formula, Transform};
 use crate::table::{Column, Table};
 
 /// Which random effects enter the prediction (lme4's `re.form`).
@@ -127,23 +127,6 @@ fn stack_column(a: &Column, b: &Column) -> Column {
     }
 }
 
-/// The formula's calls that depend on the data they are evaluated on.
-fn data_dependent(formula: &Formula, labels: &[String]) -> Option<String> {
-    labels.iter().find_map(|l| match formula.transform(l) {
-        Some(Transform::Poly { raw: false, .. } | Transform::Scale { .. }) => Some(l.clone()),
-        _ => None,
-    })
-}
-
-/// The labels of every variable the formula's terms use (fixed and random).
-fn variable_labels(mm: &ModelMatrices) -> Vec<String> {
-    let mut out: Vec<String> = mm.fixed_names.clone();
-    for t in &mm.terms {
-        out.extend(t.columns.iter().cloned());
-    }
-    out
-}
-
 /// lme4's `predict(m, newdata, …)` for every row of `newdata`; `None` for a row with a
 /// missing value in a column the formula uses.
 pub fn predict(
@@ -153,24 +136,6 @@ pub fn predict(
     options: &PredictOptions,
 ) -> Result<Vec<Option<Prediction>>, InferenceError> {
     let formula = fm.fit.formula();
-    // Every label a transform could hide behind: the columns' names and the calls' labels.
-    let labels: Vec<String> = variable_labels(&fm.matrices)
-        .into_iter()
-        .flat_map(|l| l.split(':').map(str::to_owned).collect::<Vec<_>>())
-        .map(|l| {
-            // Strip a poly column's degree suffix (`poly(x, 2)1`).
-            match l.rfind(')') {
-                Some(i) if i + 1 < l.len() => l[..=i].to_owned(),
-                _ => l,
-            }
-        })
-        .collect();
-    if let Some(label) = data_dependent(formula, &labels) {
-        return Err(InferenceError::Input(format!(
-            "predict: {label} depends on the data it is computed on; prediction with scale() \
-             or poly() (orthogonal) in the formula is not supported yet"
-        )));
-    }
     if !formula.offsets().is_empty() {
         return Err(InferenceError::Input(
             "predict: formulas with offset() are not supported yet".to_owned(),
@@ -213,7 +178,7 @@ pub fn predict(
         };
         stacked.push(name.clone(), stack_column(train_col, &new_col));
     }
-    let mm = ModelMatrices::build_with_options(formula, &stacked, &fm.options)
+    let mm = ModelMatrices::build_with_reference(formula, &stacked, &fm.options, Some(n_train))
         .map_err(|e| InferenceError::Input(format!("predict: {e}")))?;
     if mm.fixed_names != fm.matrices.fixed_names {
         return Err(InferenceError::Input(format!(

@@ -605,3 +605,83 @@ fn predict_with_scale_and_poly_uses_the_training_parameters() {
         );
     }
 }
+
+#[test]
+fn satterthwaite_on_insteval_matches_lmertest() {
+    let text = std::fs::read_to_string("data/reference/timings.json").unwrap();
+    let timings: Value = serde_json::from_str(&text).unwrap();
+    let want = timings["fits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "lmertest_instEval_satterthwaite")
+        .unwrap();
+    let t = table("r/InstEval.csv");
+    let mut m = FittedModel::fit(
+        "y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept)",
+        &t,
+        &FitOptions::default(),
+    )
+    .unwrap();
+    let start = std::time::Instant::now();
+    let tests = m.coefficient_tests(Ddf::Satterthwaite).unwrap();
+    eprintln!("InstEval Satterthwaite in {:?}", start.elapsed());
+    for (g, w) in tests.iter().zip(want["coefficients"].as_array().unwrap()) {
+        // lmerTest's fit used lme4's default control: its optimum, and so the standard errors,
+        // differ from the tight optimum by ~1e-4 relative, which a p of 1e-25 on 16.7 df
+        // amplifies about 17-fold; df and t are compared at the 1e-3.
+        close(&format!("InstEval {} df", g.name), g.df, f(&w["df"]), 1e-3);
+        close(
+            &format!("InstEval {} t", g.name),
+            g.statistic,
+            f(&w["t"]),
+            1e-3,
+        );
+        close(
+            &format!("InstEval {} p", g.name),
+            g.p_value,
+            f(&w["p"]),
+            5e-2,
+        );
+    }
+}
+
+#[test]
+fn kenward_roger_refuses_large_models_naming_the_limit() {
+    use lmm_report::engine::inference::InferenceError;
+    use lmm_report::engine::{Column, Table};
+    let n = 2100;
+    let t = Table::new()
+        .with(
+            "y",
+            Column::Numeric(
+                (0..n)
+                    .map(|i| Some(((i * 37) % 101) as f64 / 10.0 + (i % 30) as f64))
+                    .collect(),
+            ),
+        )
+        .with(
+            "g",
+            Column::Text((0..n).map(|i| Some(format!("g{}", i % 30))).collect()),
+        );
+    let mut m = FittedModel::fit(
+        "y ~ 1 + (1 | g)",
+        &t,
+        &FitOptions::default().with_criterion(Criterion::Reml),
+    )
+    .unwrap();
+    let err = m.coefficient_tests(Ddf::KenwardRoger).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            InferenceError::TooLarge {
+                n: 2100,
+                limit: 2000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("2000"), "{err}");
+    assert!(err.is_input_error());
+}

@@ -209,8 +209,21 @@ pub fn render(
     json: bool,
 ) -> Result<String, InferenceFailure> {
     let criterion = model.fit_result().criterion();
-    let ddf = args.ddf(criterion);
-    let tests = model.coefficient_tests(ddf)?;
+    let mut ddf = args.ddf(criterion);
+    let tests = match model.coefficient_tests(ddf) {
+        Ok(t) => t,
+        // The default (Satterthwaite for REML) falls back to z tests with a note rather than
+        // failing a fit the user did not ask df for.
+        Err(e) if args.ddf.is_none() => {
+            super::stdout::note_line(
+                "lmm-report fit",
+                &format!("{} df unavailable ({e}); z tests shown", ddf.label()),
+            );
+            ddf = Ddf::None;
+            model.coefficient_tests(Ddf::None)?
+        }
+        Err(e) => return Err(e.into()),
+    };
     let replicates = if args.wants_bootstrap() {
         let bar = BootstrapProgress::new(args.nsim);
         let reps = model.bootstrap(

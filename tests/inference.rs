@@ -144,7 +144,7 @@ fn ranef_and_fitted_match_lme4() {
                 1e-3,
             );
         }
-        let fv = lmm_report::engine::inference::fitted::fitted_values(m.fit_result(), m.matrices());
+        let fv = m.fitted_values();
         for (i, w) in rf["fitted_first10"].as_array().unwrap().iter().enumerate() {
             close(&format!("{id} fitted[{i}]"), fv.fitted[i], f(w), 1e-6);
         }
@@ -577,7 +577,7 @@ fn predict_with_scale_and_poly_uses_the_training_parameters() {
             newdata.push(name, t.get(name).unwrap().clone());
         }
         let got = predict(&m, &t, &newdata, &PredictOptions::default()).unwrap();
-        let fv = lmm_report::engine::inference::fitted::fitted_values(m.fit_result(), m.matrices());
+        let fv = m.fitted_values();
         for (i, (g, want)) in got.iter().zip(&fv.fitted).enumerate() {
             close(
                 &format!("{formula} [{i}]"),
@@ -684,4 +684,38 @@ fn kenward_roger_refuses_large_models_naming_the_limit() {
     );
     assert!(err.to_string().contains("2000"), "{err}");
     assert!(err.is_input_error());
+}
+
+#[test]
+fn offsets_enter_fitted_values_and_predictions() {
+    use lmm_report::engine::inference::predict::{predict, PredictOptions};
+    use lmm_report::engine::{Column, Table};
+    let t = table("sleepstudy.csv");
+    let m = FittedModel::fit(
+        "Reaction ~ Days + offset(2 * Days) + (1 | Subject)",
+        &t,
+        &FitOptions::default(),
+    )
+    .unwrap();
+    let fv = m.fitted_values();
+    let Some(Column::Numeric(reaction)) = t.get("Reaction") else {
+        panic!("Reaction is numeric")
+    };
+    // lme4: fitted + residuals = the response, the offset inside the fitted values.
+    for (i, (f, r)) in fv.fitted.iter().zip(&fv.residuals).enumerate() {
+        close(&format!("row {i}"), f + r, reaction[i].unwrap(), 1e-12);
+    }
+    let mut newdata = Table::new();
+    for name in ["Days", "Subject"] {
+        newdata.push(name, t.get(name).unwrap().clone());
+    }
+    let got = predict(&m, &t, &newdata, &PredictOptions::default()).unwrap();
+    for (i, (g, want)) in got.iter().zip(&fv.fitted).enumerate() {
+        close(
+            &format!("predict row {i}"),
+            g.as_ref().unwrap().fit,
+            *want,
+            1e-10,
+        );
+    }
 }

@@ -15,7 +15,7 @@ use clap::Args;
 
 use lmm_engine::inference::bootstrap::{BootstrapOptions, Replicate};
 use lmm_engine::inference::confint::{ConfintMethod, ConfintRow};
-use lmm_engine::inference::{fitted, ranef, Ddf, FittedModel, InferenceError};
+use lmm_engine::inference::{ranef, Ddf, FittedModel, InferenceError};
 use lmm_engine::{Criterion, FitSummary};
 
 use super::fit::{FitCommandError, FitRequest};
@@ -254,9 +254,7 @@ pub fn render(
     };
     let fit = model.fit_result();
     let ranef_rows = args.ranef.then(|| ranef::ranef(fit));
-    let fitted_values = args
-        .fitted
-        .then(|| fitted::fitted_values(fit, model.matrices()));
+    let fitted_values = args.fitted.then(|| model.fitted_values());
 
     if json {
         let mut out = fit.to_json().with_tests(ddf, &tests);

@@ -293,6 +293,21 @@ impl<'a> ModelFrame<'a> {
         Ok(y)
     }
 
+    /// The sum of the `offset()` terms over the rows used; `None` without offsets.
+    pub(super) fn offset_total(&self) -> Result<Option<Vec<f64>>, DesignError> {
+        if self.formula.offsets().is_empty() {
+            return Ok(None);
+        }
+        let mut total = vec![0.0; self.nobs()];
+        for (label, x) in self.formula.offsets() {
+            let offset = self.kept(label, &self.evaluate(x, label)?)?;
+            for (t, o) in total.iter_mut().zip(offset) {
+                *t += o;
+            }
+        }
+        Ok(Some(total))
+    }
+
     /// The prior weights over the rows used, if the options name a weights column: each must
     /// be present, finite and positive.
     pub(super) fn weights(&self) -> Result<Option<Vec<f64>>, DesignError> {

@@ -189,6 +189,23 @@ impl ModelMatrices {
         })
     }
 
+    /// The sum of the formula's `offset()` terms over the rows the model uses (what the
+    /// response has had subtracted), with `scale()`/`poly()` parameters as
+    /// [`ModelMatrices::build_with_reference`]; `None` for a formula without offsets.
+    pub(crate) fn offsets(
+        formula: &Formula,
+        table: &Table,
+        options: &FitOptions,
+        reference_rows: Option<usize>,
+    ) -> Result<Option<Vec<f64>>, DesignError> {
+        if formula.offsets().is_empty() {
+            return Ok(None);
+        }
+        let (mut data, _) = ModelFrame::new(formula, table, options)?;
+        data.reference_rows = reference_rows;
+        data.offset_total()
+    }
+
     /// A copy with the rows of y, X and every Z multiplied by √wᵢ and unit weights: the
     /// unweighted model with the same estimates (what the cross-products are formed from).
     pub fn scaled_by_weights(&self) -> ModelMatrices {

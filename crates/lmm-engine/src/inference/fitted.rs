@@ -1,7 +1,8 @@
 //! Fitted values `Xβ̂ + Zb̂` and response residuals `y − Xβ̂ − Zb̂` for the rows the fit used
 //! (lme4's `fitted()` and `residuals()`), in the order of those rows. The response is the
-//! model's (after a transform such as `log(y)`); with `offset()` terms the fitted values
-//! here exclude the offsets (the residuals are unaffected).
+//! model's (after a transform such as `log(y)`); the fitted values include the `offset()`
+//! terms, as lme4's (the model matrices' y has them subtracted, so the residuals are
+//! `y − Xβ̂ − Zb̂` of those matrices).
 
 use crate::design::ModelMatrices;
 use crate::fit::Fit;
@@ -36,9 +37,15 @@ pub fn linear_predictor(fit: &Fit, mm: &ModelMatrices, with_random: bool) -> Vec
     eta
 }
 
-/// lme4's `fitted(m)` and `residuals(m)`.
-pub fn fitted_values(fit: &Fit, mm: &ModelMatrices) -> FittedValues {
-    let fitted = linear_predictor(fit, mm, true);
+/// lme4's `fitted(m)` and `residuals(m)`; `offsets` (the offset terms' sum per row, see
+/// [`crate::inference::FittedModel::offsets`]) are added to the fitted values.
+pub fn fitted_values(fit: &Fit, mm: &ModelMatrices, offsets: Option<&[f64]>) -> FittedValues {
+    let mut fitted = linear_predictor(fit, mm, true);
     let residuals = mm.y.iter().zip(&fitted).map(|(y, f)| y - f).collect();
+    if let Some(offsets) = offsets {
+        for (f, o) in fitted.iter_mut().zip(offsets) {
+            *f += o;
+        }
+    }
     FittedValues { fitted, residuals }
 }

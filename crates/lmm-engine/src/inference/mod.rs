@@ -61,6 +61,8 @@ pub struct FittedModel {
     matrices: ModelMatrices,
     model: LinearMixedModel,
     options: FitOptions,
+    /// The `offset()` terms' sum over the rows used (`None` without offsets).
+    offsets: Option<Vec<f64>>,
 }
 
 impl FittedModel {
@@ -77,11 +79,14 @@ impl FittedModel {
         progress: impl FnMut(usize, f64),
     ) -> Result<Self, Error> {
         let (fit, matrices, model) = fit_parts(formula, table, options, progress)?;
+        let offsets =
+            ModelMatrices::offsets(fit.formula(), table, options, None).map_err(Error::from)?;
         Ok(Self {
             fit,
             matrices,
             model,
             options: options.clone(),
+            offsets,
         })
     }
 
@@ -93,6 +98,16 @@ impl FittedModel {
     /// The model matrices the fit used (rows with missing values already dropped).
     pub fn matrices(&self) -> &ModelMatrices {
         &self.matrices
+    }
+
+    /// The sum of the formula's `offset()` terms over the rows used, if it has any.
+    pub fn offsets(&self) -> Option<&[f64]> {
+        self.offsets.as_deref()
+    }
+
+    /// lme4's `fitted(m)` and `residuals(m)` (the fitted values include the offsets).
+    pub fn fitted_values(&self) -> fitted::FittedValues {
+        fitted::fitted_values(&self.fit, &self.matrices, self.offsets())
     }
 
     /// The options it was fitted with.

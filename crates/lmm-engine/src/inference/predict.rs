@@ -10,8 +10,8 @@
 //! have the training columns (a new level of a fixed-effects factor is an error, as in lme4)
 //! and their grouping levels are matched to the training levels by name. `scale()` and
 //! `poly()` take their parameters from the training rows (centre and scale; the orthogonal
-//! basis's recurrence coefficients), as lme4 does through `predvars`. Formulas with
-//! `offset()` are refused for now.
+//! basis's recurrence coefficients), as lme4 does through `predvars`; `offset()` terms are
+//! evaluated on the new rows and added, so their columns must be in the new data.
 //!
 //! **Intervals** (not in lme4, which offers `bootMer` instead): `confidence` is
 //! `fit ± z·√(x'Var(β̂)x)`, the uncertainty of the fixed part with θ treated as known;
@@ -136,11 +136,6 @@ pub fn predict(
     options: &PredictOptions,
 ) -> Result<Vec<Option<Prediction>>, InferenceError> {
     let formula = fm.fit.formula();
-    if !formula.offsets().is_empty() {
-        return Err(InferenceError::Input(
-            "predict: formulas with offset() are not supported yet".to_owned(),
-        ));
-    }
     if !(options.level > 0.0 && options.level < 1.0) {
         return Err(InferenceError::Input(format!(
             "the interval level must be in (0, 1), not {}",
@@ -188,6 +183,8 @@ pub fn predict(
             fm.matrices.fixed_names.join(", ")
         )));
     }
+    let offsets = ModelMatrices::offsets(formula, &stacked, &fm.options, Some(n_train))
+        .map_err(|e| InferenceError::Input(format!("predict: {e}")))?;
     let used = rows_used(formula, &stacked, &fm.options);
     let train_used = used[..n_train].iter().filter(|&&u| u).count();
     if train_used != fm.matrices.nobs() {
@@ -229,7 +226,8 @@ pub fn predict(
         let i = obs;
         obs += 1;
         let x: Vec<f64> = (0..p).map(|j| mm.x[(i, j)]).collect();
-        let mut fit: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum();
+        let mut fit: f64 = x.iter().zip(&beta).map(|(a, b)| a * b).sum::<f64>()
+            + offsets.as_ref().map_or(0.0, |o| o[i]);
         let var_fixed: f64 = (0..p)
             .map(|a| (0..p).map(|b| x[a] * cov[a * p + b] * x[b]).sum::<f64>())
             .sum();

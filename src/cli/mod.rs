@@ -1,4 +1,5 @@
-//! The command-line front end: `lmm-report` (the report), `lmm-report fit`, and
+//! The command-line front end: `lmm-report` (the report), `lmm-report fit` (with post-fit
+//! inference), `lmm-report anova`, `lmm-report predict`, and
 //! `lmm-report workload` (seeded benchmark data; `simulate` is an alias). Owns argument parsing, exit codes and
 //! progress display; all numerical work is the engine's and the report's.
 

@@ -236,10 +236,13 @@ pub fn render(
         bar.finish();
         let reps = reps?;
         if let Some(path) = &args.replicates {
-            std::fs::write(path, replicates_csv(model, &reps)).map_err(|e| InferenceFailure {
-                message: format!("could not write the replicates to {}: {e}", path.display()),
-                code: 1,
-            })?;
+            // Replaced atomically: a failed or killed run leaves the previous file.
+            crate::io::output::write_file(path, replicates_csv(model, &reps).as_bytes()).map_err(
+                |e| InferenceFailure {
+                    message: format!("could not write the replicates: {e}"),
+                    code: e.exit_code(),
+                },
+            )?;
         }
         Some(reps)
     } else {

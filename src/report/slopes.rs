@@ -1,14 +1,15 @@
 //! The post's own lead: "how [Z] would change if we added a time random effect". The gasoline
 //! model refitted by ML with a correlated `(1 + Time | Country)` and an uncorrelated
 //! `(1 + Time || Country)` random effect, compared with the random-intercept model by
-//! likelihood-ratio tests and information criteria (as lme4's `anova`, on ML fits), with the
-//! nonzero pattern of the new Z for the figure.
+//! likelihood-ratio tests and information criteria (the engine's [`lmm_engine::inference::anova`],
+//! lme4's `anova`, on ML fits), with the nonzero pattern of the new Z for the figure.
 
 use serde::Serialize;
 
 use crate::io::GasolinePanel;
 use crate::report::rounding::{rounded, rounded_option, rounded_vec};
-use lmm_engine::{erfc, Criterion, Fit, FitOptions};
+use lmm_engine::inference::anova::anova;
+use lmm_engine::{Criterion, Fit, FitOptions};
 
 /// The three nested models, in order of their number of parameters.
 pub const FORMULAS: [&str; 3] = [
@@ -80,16 +81,6 @@ pub struct RandomSlopes {
     pub z_pattern: Vec<(usize, usize)>,
 }
 
-/// Upper-tail probability of a χ² variable with `df` = 1 or 2 degrees of freedom (closed
-/// forms: `erfc(√(x/2))` and `exp(−x/2)`); other df are not needed here.
-pub fn chisq_upper_tail(x: f64, df: usize) -> f64 {
-    match df {
-        1 => erfc((x.max(0.0) / 2.0).sqrt()),
-        2 => (-x.max(0.0) / 2.0).exp(),
-        _ => f64::NAN,
-    }
-}
-
 fn summarise(name: &str, fit: &Fit) -> ModelFit {
     let r = fit.result();
     let vc = fit.variance_components();
@@ -121,8 +112,26 @@ fn summarise(name: &str, fit: &Fit) -> ModelFit {
     }
 }
 
+/// Why the comparison failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SlopesError {
+    /// A fit failed.
+    #[error(transparent)]
+    Fit(#[from] lmm_engine::Error),
+    /// The likelihood-ratio tests failed.
+    #[error("anova: {0}")]
+    Anova(#[from] lmm_engine::inference::InferenceError),
+    /// anova's ML fits disagree with the report's (they are the same fits, so this is a bug).
+    #[error("anova's deviance of {formula} is {anova}, the report's fit {report}")]
+    Disagree {
+        formula: String,
+        anova: f64,
+        report: f64,
+    },
+}
+
 /// Fits the three models by ML and compares them.
-pub fn run(panel: &GasolinePanel) -> Result<RandomSlopes, lmm_engine::Error> {
+pub fn run(panel: &GasolinePanel) -> Result<RandomSlopes, SlopesError> {
     let table = panel.to_table();
     let options = FitOptions::default().with_criterion(Criterion::Ml);
     let mut fits = Vec::new();
@@ -132,18 +141,38 @@ pub fn run(panel: &GasolinePanel) -> Result<RandomSlopes, lmm_engine::Error> {
             &lmm_engine::fit(formula, &table, &options)?,
         ));
     }
-    let test = |smaller: usize, larger: usize| {
-        let chisq = (fits[smaller].deviance - fits[larger].deviance).max(0.0);
-        let df = fits[larger].npar - fits[smaller].npar;
+    // The nested pairs (0, 1), (1, 2) from one anova of all three, and (0, 2) from a second;
+    // the FORMULAS are already in order of their number of parameters, as anova orders them.
+    let formulas = FORMULAS.map(str::to_owned);
+    let all = anova(&formulas, &table, &options)?;
+    let outer = anova(
+        &[formulas[0].clone(), formulas[2].clone()],
+        &table,
+        &options,
+    )?;
+    for (model, fit) in all.models.iter().zip(&fits) {
+        if model.formula != fit.formula || (model.deviance - fit.deviance).abs() > 1e-9 {
+            return Err(SlopesError::Disagree {
+                formula: model.formula.clone(),
+                anova: model.deviance,
+                report: fit.deviance,
+            });
+        }
+    }
+    let test = |smaller: usize, larger: usize, t: &lmm_engine::inference::anova::AnovaTest| {
         LikelihoodRatio {
             smaller,
             larger,
-            chisq,
-            df,
-            p_value: chisq_upper_tail(chisq, df),
+            chisq: t.chisq,
+            df: usize::try_from(t.df).unwrap_or(0),
+            p_value: t.p_value.unwrap_or(f64::NAN),
         }
     };
-    let tests = vec![test(0, 1), test(1, 2), test(0, 2)];
+    let tests = vec![
+        test(0, 1, &all.tests[0]),
+        test(1, 2, &all.tests[1]),
+        test(0, 2, &outer.tests[0]),
+    ];
     // Z of `(1 + Time | Country)`: columns 2c (intercept) and 2c + 1 (Time) of each country c,
     // level-major as lme4 orders them; both are structural nonzeros even where Time = 0.
     let m = panel.countries.len();
@@ -159,18 +188,4 @@ pub fn run(panel: &GasolinePanel) -> Result<RandomSlopes, lmm_engine::Error> {
         z_shape: (panel.nrows(), 2 * m),
         z_pattern,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chisq_tails_match_known_values() {
-        // qchisq(0.95, 1) = 3.841459, qchisq(0.95, 2) = 5.991465.
-        assert!((chisq_upper_tail(3.841_459, 1) - 0.05).abs() < 1e-6);
-        assert!((chisq_upper_tail(5.991_465, 2) - 0.05).abs() < 1e-6);
-        assert_eq!(chisq_upper_tail(0.0, 1), 1.0);
-        assert!(chisq_upper_tail(1.0, 3).is_nan());
-    }
 }

@@ -132,6 +132,8 @@ pub enum ResultsError {
     Bayes(#[from] BayesError),
     #[error("influence analysis: {0}")]
     Influence(#[from] InfluenceError),
+    #[error("time random effect: {0}")]
+    Slopes(#[from] crate::report::slopes::SlopesError),
 }
 
 /// The gasoline model in lme4 syntax.

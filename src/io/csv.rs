@@ -99,7 +99,11 @@ pub fn read_table(source: &DataSource, options: &ReadOptions) -> Result<Table, D
                     .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
                     .finish()
             };
-            read(Some(QUICK_SCHEMA_ROWS)).or_else(|_| read(None))
+            // Last, every column as text, classified by the rules of `source` (integers beyond
+            // i64, which polars cannot parse, are kept as text rather than failing the read).
+            read(Some(QUICK_SCHEMA_ROWS))
+                .or_else(|_| read(None))
+                .or_else(|_| read(Some(0)))
         }
         DataFormat::Parquet => ParquetReader::new(Cursor::new(bytes)).finish(),
         DataFormat::Ipc => IpcReader::new(Cursor::new(bytes)).finish(),
@@ -137,6 +141,7 @@ fn convert(
             let cells: Vec<Option<&str>> = values.iter().collect();
             let declared_text = options.text_columns.contains(&name);
             match classify_text(&cells, decimal_comma) {
+                TextColumn::Integers(integers) if !declared_text => TableColumn::Integer(integers),
                 TextColumn::Numbers(numbers) if !declared_text => TableColumn::Numeric(numbers),
                 TextColumn::NumbersWithText { row, text } if options.checks(&name) => {
                     return Err(DataError::TextAmongNumbers {

@@ -202,8 +202,9 @@ impl fmt::Display for RandomTerm {
 /// of an unidentifiable set. Returns the distinct terms, in order, and the merged ones with
 /// their copy counts. Linear in the number of terms (hashing).
 fn merge_identical(random: Vec<RandomTerm>) -> (Vec<RandomTerm>, Vec<(RandomTerm, usize)>) {
-    let mut index: std::collections::HashMap<(bool, Vec<Vec<&str>>, Vec<&str>), usize> =
-        std::collections::HashMap::new();
+    // (intercept, sorted term keys, sorted grouping variables) → position in `keep`.
+    type Key<'a> = (bool, Vec<Vec<&'a str>>, Vec<&'a str>);
+    let mut index: std::collections::HashMap<Key<'_>, usize> = std::collections::HashMap::new();
     let mut counts: Vec<usize> = Vec::new();
     let mut keep: Vec<usize> = Vec::new();
     for (i, term) in random.iter().enumerate() {

@@ -67,8 +67,12 @@ pub fn cholesky_checked(a: &mut [f64], k: usize, relative_tolerance: f64) -> Res
     .err()
     .map(|faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index }| index);
     let checked = failed.unwrap_or(k);
-    // Written so that a NaN pivot fails too.
-    match (0..checked).find(|&j| !(a[j + j * k].powi(2) > relative_tolerance * diagonal[j])) {
+    // A pivot passes when it is (not NaN and) above the tolerance.
+    let passes = |j: usize| {
+        let d = a[j + j * k].powi(2);
+        d.partial_cmp(&(relative_tolerance * diagonal[j])) == Some(std::cmp::Ordering::Greater)
+    };
+    match (0..checked).find(|&j| !passes(j)) {
         Some(j) => Err(j),
         None => failed.map_or(Ok(()), Err),
     }

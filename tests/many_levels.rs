@@ -2,7 +2,7 @@
 //! the work grows far slower than the p^3.4 of the dense algebra it replaced (2,000 levels took
 //! 34 s, 5,000 more than 600 s; now about 3 s and 30 s on a loaded two-core machine).
 //!
-//! Reference: `scripts/r/06_many_levels.R` → `data/reference/many_levels.json`.
+//! Reference: `scripts/r/07_many_levels.R` → `data/reference/many_levels.json`.
 
 mod common;
 

@@ -123,6 +123,10 @@ pub struct FitArgs {
     /// The file format (default: by extension, CSV otherwise).
     #[arg(long, value_parser = ["csv", "tsv", "parquet", "ipc", "arrow", "feather"])]
     pub format: Option<String>,
+    /// Post-fit inference: --ddf, --ranef, --fitted, --confint, --level, --nsim, --seed,
+    /// --replicates.
+    #[command(flatten)]
+    pub inference: super::fit_inference::InferenceArgs,
 }
 
 fn parse_contrasts(text: &str) -> Result<(String, Contrasts), String> {
@@ -145,7 +149,7 @@ fn parse_sep(text: &str) -> Result<u8, String> {
 
 impl FitArgs {
     /// The request these arguments describe.
-    pub fn request(self) -> FitRequest {
+    pub fn request(&self) -> FitRequest {
         let mut options = FitOptions::default()
             .with_criterion(if self.reml {
                 Criterion::Reml
@@ -157,18 +161,18 @@ impl FitArgs {
             } else {
                 OptimizerChoice::Auto
             });
-        options.factors = self.factors;
-        options.contrasts = self.contrasts;
-        options.weights = self.weights;
+        options.factors = self.factors.clone();
+        options.contrasts = self.contrasts.clone();
+        options.weights = self.weights.clone();
         FitRequest {
             data: DataSource::from_arg(&self.data),
             read: ReadOptions {
                 format: self.format.as_deref().and_then(DataFormat::from_name),
                 separator: self.sep,
-                na: self.na,
+                na: self.na.clone(),
                 ..ReadOptions::default()
             },
-            formula: self.formula,
+            formula: self.formula.clone(),
             options,
         }
     }
@@ -180,24 +184,24 @@ pub fn run(args: FitArgs) -> ExitCode {
     let json = args.json;
     let request = args.request();
     let mut progress = Progress::new();
-    let outcome = fit_data(&request, |e, f| progress.update(e, f));
+    let outcome = super::fit_inference::fit_model(&request, |e, f| progress.update(e, f));
     progress.finish();
-    let outcome = match outcome {
+    let mut outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             error_line(COMMAND, &e.to_string());
             return ExitCode::from(e.exit_code());
         }
     };
-    for note in outcome.notes() {
+    for note in outcome.fit_result().notes() {
         note_line(COMMAND, note);
     }
-    let text = if json {
-        let mut text = outcome.to_json().to_string_pretty();
-        text.push('\n');
-        text
-    } else {
-        outcome.to_string()
+    let text = match super::fit_inference::render(&mut outcome, &args.inference, json) {
+        Ok(text) => text,
+        Err(e) => {
+            error_line(COMMAND, &e.message);
+            return ExitCode::from(e.code);
+        }
     };
     match write_result(COMMAND, &text) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,8 +1,12 @@
-//! The command-line front end: `lmm-report` (the report), `lmm-report fit`, and
+//! The command-line front end: `lmm-report` (the report), `lmm-report fit` (with post-fit
+//! inference), `lmm-report anova`, `lmm-report predict`, and
 //! `lmm-report workload` (seeded benchmark data; `simulate` is an alias). Owns argument parsing, exit codes and
 //! progress display; all numerical work is the engine's and the report's.
 
+pub mod anova;
 pub mod fit;
+pub mod fit_inference;
+pub mod predict;
 mod progress;
 pub mod report;
 mod stdout;
@@ -34,6 +38,11 @@ pub enum Command {
     /// Fit a linear mixed model given by an lme4 formula to a data file (CSV, TSV, Parquet,
     /// Arrow IPC, or CSV on standard input).
     Fit(fit::FitArgs),
+    /// Likelihood-ratio tests between nested models (lme4's anova(m0, m1, …)): give
+    /// --formula two or more times.
+    Anova(anova::AnovaArgs),
+    /// Predictions for new data from a model fitted to training data (lme4's predict()).
+    Predict(predict::PredictArgs),
     /// Write a seeded synthetic data set (the benchmark workloads) as CSV.
     #[command(visible_alias = "simulate")]
     Workload(workload::WorkloadArgs),
@@ -49,6 +58,8 @@ pub fn run() -> ExitCode {
     };
     match cli.command {
         Some(Command::Fit(args)) => fit::run(args),
+        Some(Command::Anova(args)) => anova::run(args),
+        Some(Command::Predict(args)) => predict::run(args),
         Some(Command::Workload(args)) => workload::run(args),
         None => report::run(cli.report),
     }

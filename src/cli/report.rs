@@ -69,7 +69,7 @@ pub fn run(args: ReportArgs) -> ExitCode {
         let _ = writeln!(std::io::stderr().lock(), "{message}");
         return ExitCode::from(1);
     }
-    match output::write_atomic(&args.out, &rendered.files) {
+    match output::replace_dir(&args.out, &rendered.files) {
         Ok(()) => done(format!(
             "wrote {} files to {}",
             rendered.files.len(),
@@ -77,7 +77,7 @@ pub fn run(args: ReportArgs) -> ExitCode {
         )),
         Err(e) => {
             error_line(COMMAND, &e.to_string());
-            ExitCode::from(1)
+            ExitCode::from(e.exit_code())
         }
     }
 }

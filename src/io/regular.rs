@@ -2,7 +2,7 @@
 //! directory, a device or a socket is an error naming the path and what it is, never a hang
 //! (a FIFO without a writer blocks `open` forever) or an endless read (`/dev/zero`).
 //!
-//! The file is opened first, without blocking (`O_NONBLOCK`, which has no effect on regular
+//! The file is opened first, without blocking (`O_NONBLOCK`, via rustix; no effect on regular
 //! files), and the check is made on the opened descriptor (`fstat`), so that a path swapped
 //! between a check and the open cannot slip a FIFO in: what is read is what was checked.
 
@@ -47,7 +47,7 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
     let file = options.open(path)?;
     match kind(&file.metadata()?) {

@@ -185,6 +185,36 @@ pub const FIT_JSON_KEYS: [&str; 16] = [
     "evaluations",
 ];
 
+/// The optional keys post-fit inference adds to the fit JSON (issue 11), in schema order,
+/// after every key of [`FIT_JSON_KEYS`]: present with `--ddf` other than none, `--ranef`,
+/// `--fitted` and `--confint`.
+pub const FIT_JSON_INFERENCE_KEYS: [&str; 7] = [
+    "ddf",
+    "ranef",
+    "fitted",
+    "residuals",
+    "confint",
+    "confint_method",
+    "confint_level",
+];
+
+/// Asserts that `text` has the fit keys and then the inference keys, in schema order.
+pub fn assert_fit_json_inference_key_order(text: &str) {
+    assert_fit_json_key_order(text);
+    let last_fit = text.find("\"notes\"").expect("notes key");
+    let positions: Vec<usize> = FIT_JSON_INFERENCE_KEYS
+        .iter()
+        .map(|k| {
+            text.find(&format!("\"{k}\""))
+                .unwrap_or_else(|| panic!("missing key {k} in {text}"))
+        })
+        .collect();
+    assert!(
+        positions[0] > last_fit && positions.windows(2).all(|w| w[0] < w[1]),
+        "inference key order: {text}"
+    );
+}
+
 /// Asserts that the pretty-printed fit JSON `text` has the documented keys in schema order.
 pub fn assert_fit_json_key_order(text: &str) {
     let positions: Vec<usize> = FIT_JSON_KEYS

@@ -37,17 +37,29 @@ pub fn fit_with_progress(
     options: &FitOptions,
     progress: impl FnMut(usize, f64),
 ) -> Result<Fit, Error> {
+    fit_parts(formula, table, options, progress).map(|(fit, _, _)| fit)
+}
+
+/// [`fit_with_progress`], also returning the model matrices and the model, which post-fit
+/// inference ([`crate::inference`]) reuses.
+pub(crate) fn fit_parts(
+    formula: &str,
+    table: &Table,
+    options: &FitOptions,
+    progress: impl FnMut(usize, f64),
+) -> Result<(Fit, ModelMatrices, LinearMixedModel), Error> {
     let formula = Formula::parse(formula)?;
     let matrices = ModelMatrices::build_with_options(&formula, table, options)?;
     let mut notes = design_notes(&matrices, table.nrows());
     let mut model = LinearMixedModel::new(&matrices)?;
     let result = model.fit_with_progress(options, progress)?;
     notes.extend(fit_notes(&result));
-    Ok(Fit {
+    let fit = Fit {
         formula,
         result,
         notes,
-    })
+    };
+    Ok((fit, matrices, model))
 }
 
 /// The notes about what the design step dropped or noticed.

@@ -13,6 +13,11 @@
 //!  "notes": [..]}
 //! ```
 //!
+//! Post-fit inference ([`crate::inference`]) adds, only when asked for: `df` and `statistic`
+//! in each `fixed` entry (whose `p_value` is then the t test's), and after `notes`: `ddf`,
+//! `ranef: [{group, level, term, mode, cond_sd}]`, `fitted`, `residuals`,
+//! `confint: [{parameter, lower, upper}]`, `confint_method`, `confint_level`.
+//!
 //! `converged` is true exactly when the convergence certificate passed; `convergence` says
 //! what it measured at θ̂ on the internal, unit-free scale (largest free gradient element,
 //! smallest free Hessian eigenvalue — `null` when every parameter is on the boundary), how many
@@ -28,6 +33,9 @@
 
 use serde::Serialize;
 
+use crate::inference::confint::ConfintRow;
+use crate::inference::ranef::RanefRow;
+use crate::inference::{CoefficientTest, Ddf};
 use crate::lmm::deviance::Criterion;
 use crate::lmm::fit_result::{Convergence, FitResult, GroupingFactor};
 
@@ -56,8 +64,16 @@ pub struct FixedJson {
     pub std_error: f64,
     /// Wald z = estimate / standard error.
     pub z: f64,
-    /// Two-sided normal p-value of z.
+    /// Two-sided normal p-value of z; with denominator df (`df` present), the two-sided
+    /// Student t p-value of `statistic` on `df`.
     pub p_value: f64,
+    /// Denominator degrees of freedom (only with `--ddf satterthwaite|kenward-roger`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df: Option<f64>,
+    /// The t statistic (estimate over the standard error, Kenward–Roger's adjusted one for
+    /// that method); only with denominator df.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statistic: Option<f64>,
 }
 
 /// One correlation between two columns of a vector-valued term.
@@ -123,6 +139,28 @@ pub struct FitJson {
     /// What the user should know (the notes of [`crate::Fit::notes`]; the text summary prints
     /// the same ones); empty for an unremarkable fit.
     pub notes: Vec<String>,
+    /// The denominator-df method of the fixed-effects tests, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ddf: Option<Ddf>,
+    /// The random effects with conditional SDs (lme4's `ranef(m, condVar = TRUE)`), on
+    /// request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranef: Option<Vec<RanefRow>>,
+    /// Fitted values of the rows used, on request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fitted: Option<Vec<f64>>,
+    /// Residuals of the rows used, on request (with `fitted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residuals: Option<Vec<f64>>,
+    /// Confidence intervals, on request (lme4's `confint(m, oldNames = FALSE)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confint: Option<Vec<ConfintRow>>,
+    /// How the intervals were computed: `wald`, `profile` or `bootstrap`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confint_method: Option<String>,
+    /// Their confidence level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confint_level: Option<f64>,
 }
 
 impl FitJson {
@@ -175,6 +213,8 @@ impl FitJson {
                     std_error: fe.std_error,
                     z: fe.z(),
                     p_value: fe.p_value(),
+                    df: None,
+                    statistic: None,
                 })
                 .collect(),
             random,
@@ -190,7 +230,29 @@ impl FitJson {
             dropped_fixed: fit.dropped_fixed.clone(),
             message: fit.message.clone(),
             notes: Vec::new(),
+            ddf: None,
+            ranef: None,
+            fitted: None,
+            residuals: None,
+            confint: None,
+            confint_method: None,
+            confint_level: None,
         }
+    }
+
+    /// The same JSON with the fixed effects' t tests of `ddf` (df, statistic and their
+    /// p-value); [`Ddf::None`] leaves the z tests.
+    pub fn with_tests(mut self, ddf: Ddf, tests: &[CoefficientTest]) -> Self {
+        if ddf == Ddf::None {
+            return self;
+        }
+        self.ddf = Some(ddf);
+        for (fixed, test) in self.fixed.iter_mut().zip(tests) {
+            fixed.df = Some(test.df);
+            fixed.statistic = Some(test.statistic);
+            fixed.p_value = test.p_value;
+        }
+        self
     }
 
     /// The same JSON with `notes`.

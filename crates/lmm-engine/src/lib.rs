@@ -78,7 +78,10 @@
 //! - the model ([`LinearMixedModel`]), its profiled objective, the blocked Cholesky factor and
 //!   the optimisers (BOBYQA, projected BFGS; [`minimize_bobyqa`] is public for other
 //!   bound-constrained problems);
-//! - the results ([`FitResult`], [`Fit`]) and their display ([`FitSummary`], [`FitJson`]).
+//! - the results ([`FitResult`], [`Fit`]) and their display ([`FitSummary`], [`FitJson`]);
+//! - post-fit inference ([`inference`]: Satterthwaite and Kenward–Roger df, random effects,
+//!   fitted values, Wald/profile/bootstrap intervals, the parametric bootstrap, anova,
+//!   predictions), starting from an [`inference::FittedModel`].
 //!
 //! The engine follows MixedModels.jl (Bates, Mächler, Bolker and Walker 2015, J. Stat. Softw.
 //! 67(1)).
@@ -89,6 +92,7 @@ mod design;
 mod error;
 mod fit;
 mod formula;
+pub mod inference;
 mod json;
 mod linalg;
 mod lmm;

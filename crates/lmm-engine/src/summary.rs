@@ -42,6 +42,9 @@ pub struct FitSummary<'a> {
     /// The notes of [`crate::Fit::notes`], each printed as `Note: …` at the end; `None` prints
     /// only what the result itself says (non-convergence, a singular fit).
     pub notes: Option<&'a [String]>,
+    /// t tests with denominator degrees of freedom ([`crate::inference`]) to show instead of
+    /// the z tests: columns `df`, `t`, `Pr(>|t|)`.
+    pub tests: Option<&'a [crate::inference::CoefficientTest]>,
 }
 
 impl FitResult {
@@ -51,6 +54,7 @@ impl FitResult {
             fit: self,
             formula,
             notes: None,
+            tests: None,
         }
     }
 }
@@ -217,14 +221,34 @@ impl fmt::Display for FitSummary<'_> {
             "z".to_string(),
             "Pr(>|z|)".to_string(),
         ]];
-        for fe in &fit.fixed {
-            rows.push(vec![
-                fe.name.clone(),
-                format_significant(fe.estimate, 6),
-                format_significant(fe.std_error, 6),
-                format!("{:.2}", fe.z()),
-                format_p_value(fe.p_value()),
-            ]);
+        match self.tests {
+            Some(tests) => {
+                rows[0] = ["", "Coef.", "Std. Error", "df", "t", "Pr(>|t|)"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                for t in tests {
+                    rows.push(vec![
+                        t.name.clone(),
+                        format_significant(t.estimate, 6),
+                        format_significant(t.std_error, 6),
+                        format!("{:.2}", t.df),
+                        format!("{:.2}", t.statistic),
+                        format_p_value(t.p_value),
+                    ]);
+                }
+            }
+            None => {
+                for fe in &fit.fixed {
+                    rows.push(vec![
+                        fe.name.clone(),
+                        format_significant(fe.estimate, 6),
+                        format_significant(fe.std_error, 6),
+                        format!("{:.2}", fe.z()),
+                        format_p_value(fe.p_value()),
+                    ]);
+                }
+            }
         }
         let mut table = String::new();
         {

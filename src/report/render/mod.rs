@@ -8,6 +8,7 @@
 //! [`draw`] (drawing every figure) are the steps; this file wires them together.
 
 mod draw;
+mod escape;
 mod markdown;
 mod tables;
 mod templates;
@@ -99,10 +100,15 @@ pub fn render_with(
     results: &Results,
     templates: &Templates,
 ) -> Result<RenderedReport, ReportError> {
-    let figures = draw_figures(panel, results)?;
+    // Whatever a data file spells reaches the files only in a visible, parseable form.
+    let figures: BTreeMap<String, String> = draw_figures(panel, results)?
+        .into_iter()
+        .map(|(name, svg)| (name, escape::visible(&svg).into_owned()))
+        .collect();
     let context = Value::from(minijinja::value::Serde(results));
 
-    let markdown = render_template(&templates.markdown, context.clone())?;
+    let markdown =
+        escape::visible(&render_template(&templates.markdown, context.clone())?).into_owned();
     let body = markdown_to_html(&markdown, &figures).map_err(|e| ReportError::Template {
         path: templates.markdown.0.clone(),
         message: e.to_string(),
@@ -115,6 +121,8 @@ pub fn render_with(
             results => context,
         },
     )?;
+
+    let html = escape::visible(&html).into_owned();
 
     let mut json = serde_json::to_string_pretty(results).expect("results serialise");
     json.push('\n');

@@ -43,6 +43,8 @@ fn template_environment() -> Environment<'static> {
     env.add_filter("sci", |v: f64, decimals: Option<usize>| {
         format_sci(v, decimals.unwrap_or(2))
     });
+    env.add_filter("text", |v: String| super::escape::markdown_text(&v));
+    env.add_filter("code", |v: String| super::escape::markdown_code(&v));
     env.add_filter("pct", |v: f64, decimals: Option<usize>| {
         format!("{}%", format_fixed(100.0 * v, decimals.unwrap_or(1)))
     });

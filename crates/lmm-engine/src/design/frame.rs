@@ -19,6 +19,10 @@ pub(super) struct ModelFrame<'a> {
     pub(super) table: &'a Table,
     /// Table row indices of the observations used, ascending.
     pub(super) rows: Vec<usize>,
+    /// When set, `scale()` and `poly()` take their parameters (centre, scale, polynomial
+    /// basis) from the first this many table rows only and apply them to every row: the
+    /// training rows of a table with new rows stacked under them ([`crate::inference::predict`]).
+    pub(super) reference_rows: Option<usize>,
 }
 
 /// A variable of the formula (a column or a call) over the rows used, as it enters a model
@@ -104,6 +108,7 @@ impl<'a> ModelFrame<'a> {
                 options,
                 table,
                 rows,
+                reference_rows: None,
             },
             dropped,
         ))
@@ -185,12 +190,20 @@ impl<'a> ModelFrame<'a> {
             )),
             Transform::Scale { x, center, scale } => {
                 let all = self.evaluate(x, label)?;
-                let scaled = super::transform::scale(&all, *center, *scale);
+                let scaled = match self.reference_rows {
+                    Some(n) => super::transform::scale_by_reference(&all, n, *center, *scale),
+                    None => super::transform::scale(&all, *center, *scale),
+                };
                 Ok(Variable::Numeric(self.kept(label, &scaled)?))
             }
             Transform::Poly { x, degree, raw } => {
                 let all = self.evaluate(x, label)?;
-                let columns = super::transform::poly(label, &all, *degree, *raw)?;
+                let columns = match self.reference_rows {
+                    Some(n) if !*raw => {
+                        super::transform::poly_by_reference(label, &all, n, *degree)?
+                    }
+                    _ => super::transform::poly(label, &all, *degree, *raw)?,
+                };
                 Ok(Variable::Matrix(
                     columns
                         .into_iter()
@@ -278,6 +291,21 @@ impl<'a> ModelFrame<'a> {
             }
         }
         Ok(y)
+    }
+
+    /// The sum of the `offset()` terms over the rows used; `None` without offsets.
+    pub(super) fn offset_total(&self) -> Result<Option<Vec<f64>>, DesignError> {
+        if self.formula.offsets().is_empty() {
+            return Ok(None);
+        }
+        let mut total = vec![0.0; self.nobs()];
+        for (label, x) in self.formula.offsets() {
+            let offset = self.kept(label, &self.evaluate(x, label)?)?;
+            for (t, o) in total.iter_mut().zip(offset) {
+                *t += o;
+            }
+        }
+        Ok(Some(total))
     }
 
     /// The prior weights over the rows used, if the options name a weights column: each must

@@ -149,7 +149,19 @@ impl ModelMatrices {
         table: &Table,
         options: &FitOptions,
     ) -> Result<ModelMatrices, DesignError> {
-        let (data, rows_dropped) = ModelFrame::new(formula, table, options)?;
+        Self::build_with_reference(formula, table, options, None)
+    }
+
+    /// [`ModelMatrices::build_with_options`] with `scale()` and `poly()` parameters taken from
+    /// the first `reference_rows` table rows (training rows with new rows stacked below them).
+    pub(crate) fn build_with_reference(
+        formula: &Formula,
+        table: &Table,
+        options: &FitOptions,
+        reference_rows: Option<usize>,
+    ) -> Result<ModelMatrices, DesignError> {
+        let (mut data, rows_dropped) = ModelFrame::new(formula, table, options)?;
+        data.reference_rows = reference_rows;
         data.check_contrasts()?;
         let y = data.response()?;
         let weights = data.weights()?;
@@ -175,6 +187,23 @@ impl ModelMatrices {
             weights,
             notes: data.notes(),
         })
+    }
+
+    /// The sum of the formula's `offset()` terms over the rows the model uses (what the
+    /// response has had subtracted), with `scale()`/`poly()` parameters as
+    /// [`ModelMatrices::build_with_reference`]; `None` for a formula without offsets.
+    pub(crate) fn offsets(
+        formula: &Formula,
+        table: &Table,
+        options: &FitOptions,
+        reference_rows: Option<usize>,
+    ) -> Result<Option<Vec<f64>>, DesignError> {
+        if formula.offsets().is_empty() {
+            return Ok(None);
+        }
+        let (mut data, _) = ModelFrame::new(formula, table, options)?;
+        data.reference_rows = reference_rows;
+        data.offset_total()
     }
 
     /// A copy with the rows of y, X and every Z multiplied by √wᵢ and unit weights: the

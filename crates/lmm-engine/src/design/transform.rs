@@ -137,6 +137,99 @@ pub(super) fn poly(
     Ok(spread(basis))
 }
 
+/// [`scale`] with the centre and scale of the values present among the first `reference`
+/// entries, applied to every entry (R's `scale()` in `predict`: the training data's
+/// `scaled:center` and `scaled:scale`).
+pub(super) fn scale_by_reference(
+    values: &[Option<f64>],
+    reference: usize,
+    center: bool,
+    scale: bool,
+) -> Vec<Option<f64>> {
+    let present: Vec<f64> = values[..reference.min(values.len())]
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    let n = present.len() as f64;
+    let mean = if center {
+        present.iter().sum::<f64>() / n
+    } else {
+        0.0
+    };
+    let divisor = if scale {
+        (present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        1.0
+    };
+    values
+        .iter()
+        .map(|v| v.map(|v| (v - mean) / divisor))
+        .collect()
+}
+
+/// Orthogonal [`poly`] with the basis of the values present among the first `reference`
+/// entries, evaluated at every entry: R's `predict(poly(x, degree), newx)`, by the three-term
+/// recurrence of R's `poly` (`coefs = list(alpha, norm2)`) — the monic orthogonal polynomials
+/// of the reference values, each divided by its norm over them.
+pub(super) fn poly_by_reference(
+    label: &str,
+    values: &[Option<f64>],
+    reference: usize,
+    degree: usize,
+) -> Result<Vec<Vec<Option<f64>>>, DesignError> {
+    let train: Vec<f64> = values[..reference.min(values.len())]
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    let mut distinct = train.clone();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    if degree >= distinct.len() {
+        return Err(DesignError::PolyDegree {
+            label: label.to_owned(),
+            degree,
+            distinct: distinct.len(),
+        });
+    }
+    // alpha_j and norm2_j from the monic polynomials on the reference values.
+    let n = train.len();
+    let mut alpha = Vec::with_capacity(degree);
+    let mut norm2 = vec![1.0, n as f64];
+    let mut previous = vec![0.0; n];
+    let mut current = vec![1.0; n];
+    for j in 0..degree {
+        let a = train
+            .iter()
+            .zip(&current)
+            .map(|(x, p)| x * p * p)
+            .sum::<f64>()
+            / norm2[j + 1];
+        alpha.push(a);
+        let next: Vec<f64> = (0..n)
+            .map(|i| (train[i] - a) * current[i] - norm2[j + 1] / norm2[j] * previous[i])
+            .collect();
+        norm2.push(next.iter().map(|v| v * v).sum());
+        previous = std::mem::replace(&mut current, next);
+    }
+    let evaluate = |x: f64| -> Vec<f64> {
+        let mut out = Vec::with_capacity(degree);
+        let (mut prev, mut cur) = (0.0, 1.0);
+        for j in 0..degree {
+            let next = (x - alpha[j]) * cur - norm2[j + 1] / norm2[j] * prev;
+            out.push(next / norm2[j + 2].sqrt());
+            prev = cur;
+            cur = next;
+        }
+        out
+    };
+    let rows: Vec<Option<Vec<f64>>> = values.iter().map(|v| v.map(evaluate)).collect();
+    Ok((0..degree)
+        .map(|j| rows.iter().map(|r| r.as_ref().map(|c| c[j])).collect())
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +264,39 @@ mod tests {
             poly("poly(x, 10)", &x, 10, false),
             Err(DesignError::PolyDegree { distinct: 10, .. })
         ));
+    }
+
+    #[test]
+    fn poly_by_reference_reproduces_poly_and_extends_it() {
+        // On the reference values themselves the recurrence is R's basis.
+        let x: Vec<Option<f64>> = [0.0, 1.0, 3.0, 4.0, 7.0, 9.0, 2.0]
+            .iter()
+            .map(|&v| Some(v))
+            .collect();
+        let direct = poly("p", &x, 3, false).unwrap();
+        let recur = poly_by_reference("p", &x, x.len(), 3).unwrap();
+        for (a, b) in direct.iter().zip(&recur) {
+            for (u, v) in a.iter().zip(b) {
+                assert!((u.unwrap() - v.unwrap()).abs() < 1e-12, "{a:?} {b:?}");
+            }
+        }
+        // New values with the reference basis: R's predict(poly(0:9, 2), c(4.5, 12)).
+        let mut y: Vec<Option<f64>> = (0..10).map(|v| Some(f64::from(v))).collect();
+        y.push(Some(4.5));
+        y.push(Some(12.0));
+        let p = poly_by_reference("p", &y, 10, 2).unwrap();
+        let want = [
+            [0.0, -0.359035165408627],
+            [0.82572282384477, 2.088931871468373],
+        ];
+        for (r, w) in want.iter().enumerate() {
+            for (j, wj) in w.iter().enumerate() {
+                assert!((p[j][10 + r].unwrap() - wj).abs() < 1e-13, "{:?}", p[j]);
+            }
+        }
+        // R: attributes(scale(c(1, 2, 3))): centre 2, scale 1, applied to 5.
+        let s = scale_by_reference(&[Some(1.0), Some(2.0), Some(3.0), Some(5.0)], 3, true, true);
+        assert_eq!(s[3], Some(3.0));
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod crossprod;
 pub mod deviance;
 mod error;
 pub mod estimates;
+pub(crate) mod evaluate;
 pub mod factor;
 pub mod fit_result;
 pub mod gradient;

@@ -182,6 +182,12 @@ impl BlockedCholesky {
         &self.a
     }
 
+    /// The cross-products, for replacing the response (a parametric-bootstrap replicate);
+    /// the caller refactors before reading the factor again.
+    pub fn cross_products_mut(&mut self) -> &mut CrossProducts {
+        &mut self.a
+    }
+
     /// Terms in internal order.
     pub fn terms(&self) -> &[TermShape] {
         &self.a.terms

@@ -1,7 +1,7 @@
 # A fixed-effect factor with many levels (issue 13): data/r/many_levels.csv and the lme4 fit
 # data/reference/many_levels.json. 600 levels of f, 3 rows each, a crossed random intercept g
 # (40 levels) and a numeric covariate x; level L0 is the reference.
-# Run from the repository root:  Rscript scripts/r/06_many_levels.R
+# Run from the repository root:  Rscript scripts/r/07_many_levels.R
 suppressPackageStartupMessages({ library(lme4); library(jsonlite) })
 set.seed(13)
 L <- 600

@@ -14,6 +14,7 @@ use polars::prelude::*;
 
 use lmm_engine::{Column as TableColumn, Table};
 
+use super::regular::read_regular;
 use super::source::{
     classify_text, detect_separator, DataFormat, DataSource, ReadOptions, TextColumn,
 };
@@ -27,20 +28,30 @@ const QUICK_SCHEMA_ROWS: usize = 10_000;
 /// column that turns fractional, a number column with text far down), it is read again with
 /// types inferred from every row, so only unusual files pay for a full inference pass.
 pub fn read_csv(path: &Path) -> Result<DataFrame, DataError> {
-    if !path.is_file() {
-        return Err(DataError::NotFound {
-            path: path.to_path_buf(),
-        });
-    }
+    let bytes = read_data_file(path)?;
     let nulls = ReadOptions::default().null_tokens();
     let read = |rows| {
         csv_options(b',', &nulls, rows)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))?
+            .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
             .finish()
     };
     read(Some(QUICK_SCHEMA_ROWS))
         .or_else(|_| read(None))
         .map_err(|e| read_error(path, e))
+}
+
+/// The bytes of a data file, which must be a regular file ([`read_regular`]): a missing path
+/// is [`DataError::NotFound`], a FIFO, directory or device [`DataError::Read`] saying which.
+pub fn read_data_file(path: &Path) -> Result<Vec<u8>, DataError> {
+    read_regular(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DataError::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => DataError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+    })
 }
 
 fn csv_options(separator: u8, nulls: &[String], infer_rows: Option<usize>) -> CsvReadOptions {
@@ -60,20 +71,19 @@ pub fn read_table(source: &DataSource, options: &ReadOptions) -> Result<Table, D
     let path = source.display_path();
     let format = DataFormat::of(source, options.format);
     let bytes = match source {
-        DataSource::Path(p) if !p.is_file() => return Err(DataError::NotFound { path }),
-        DataSource::Path(p) => std::fs::read(p),
+        DataSource::Path(p) => read_data_file(p)?,
         DataSource::Stdin => {
             let mut bytes = Vec::new();
             std::io::stdin()
                 .lock()
                 .read_to_end(&mut bytes)
-                .map(|_| bytes)
+                .map_err(|e| DataError::Read {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            bytes
         }
-    }
-    .map_err(|e| DataError::Read {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
+    };
     let mut decimal_comma = false;
     let frame = match format {
         DataFormat::Csv | DataFormat::Tsv => {
@@ -89,7 +99,11 @@ pub fn read_table(source: &DataSource, options: &ReadOptions) -> Result<Table, D
                     .into_reader_with_file_handle(Cursor::new(bytes.as_slice()))
                     .finish()
             };
-            read(Some(QUICK_SCHEMA_ROWS)).or_else(|_| read(None))
+            // Last, every column as text, classified by the rules of `source` (integers beyond
+            // i64, which polars cannot parse, are kept as text rather than failing the read).
+            read(Some(QUICK_SCHEMA_ROWS))
+                .or_else(|_| read(None))
+                .or_else(|_| read(Some(0)))
         }
         DataFormat::Parquet => ParquetReader::new(Cursor::new(bytes)).finish(),
         DataFormat::Ipc => IpcReader::new(Cursor::new(bytes)).finish(),
@@ -127,6 +141,7 @@ fn convert(
             let cells: Vec<Option<&str>> = values.iter().collect();
             let declared_text = options.text_columns.contains(&name);
             match classify_text(&cells, decimal_comma) {
+                TextColumn::Integers(integers) if !declared_text => TableColumn::Integer(integers),
                 TextColumn::Numbers(numbers) if !declared_text => TableColumn::Numeric(numbers),
                 TextColumn::NumbersWithText { row, text } if options.checks(&name) => {
                     return Err(DataError::TextAmongNumbers {

@@ -9,9 +9,10 @@ mod csv;
 mod error;
 mod gasoline;
 pub mod output;
+pub mod regular;
 pub mod source;
 
-pub use csv::{frame_to_table, read_csv, read_table};
+pub use csv::{frame_to_table, read_csv, read_data_file, read_table};
 pub use error::DataError;
 pub use gasoline::{
     CountryMeans, GasolinePanel, GASOLINE_COUNTRIES, GASOLINE_NUMERIC_COLUMNS, GASOLINE_YEARS,

@@ -181,9 +181,22 @@ pub fn parse_number(text: &str, decimal_comma: bool) -> Option<f64> {
     text.parse::<f64>().ok()
 }
 
+/// True for an integer literal: optional sign, then decimal digits only (surrounding spaces
+/// ignored), which R would read as a whole number.
+fn is_integer_literal(text: &str) -> bool {
+    let digits = text.trim().trim_start_matches(['+', '-']);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// What a column of text cells (after the missing-value tokens) holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TextColumn {
+    /// Every cell is an integer literal within i64: the integers, exact (IDs beyond 2⁵³ would
+    /// merge as f64).
+    Integers(Vec<Option<i64>>),
+    /// Every cell is an integer literal, some beyond i64: kept as text, so that such IDs stay
+    /// distinct (they cannot be measurements one would fit as numbers).
+    HugeIntegers,
     /// Every cell is a number: the column is numeric.
     Numbers(Vec<Option<f64>>),
     /// Text.
@@ -201,6 +214,17 @@ pub enum TextColumn {
 /// least as many numbers as text cells: the text is far more likely a missing-value code
 /// such as `n/a` or `.` than a category).
 pub fn classify_text(cells: &[Option<&str>], decimal_comma: bool) -> TextColumn {
+    // Integers first, parsed exactly: one rule for every reader that yields text cells.
+    if cells.iter().any(Option::is_some) && cells.iter().flatten().all(|c| is_integer_literal(c)) {
+        let integers: Option<Vec<Option<i64>>> = cells
+            .iter()
+            .map(|c| match c {
+                None => Some(None),
+                Some(text) => text.trim().parse::<i64>().ok().map(Some),
+            })
+            .collect();
+        return integers.map_or(TextColumn::HugeIntegers, TextColumn::Integers);
+    }
     let mut numbers = Vec::with_capacity(cells.len());
     let mut first_text: Option<(usize, &str)> = None;
     let (mut n_numbers, mut n_text) = (0usize, 0usize);
@@ -258,6 +282,24 @@ mod tests {
         assert_eq!(parse_number("1,5", false), None);
         assert_eq!(parse_number("n/a", false), None);
         assert_eq!(parse_number("", false), None);
+    }
+
+    #[test]
+    fn integer_text_stays_exact() {
+        let big = "9007199254740993"; // 2^53 + 1, which f64 rounds to 2^53
+        let cells = [Some(big), None, Some(" -4 "), Some("+7")];
+        assert_eq!(
+            classify_text(&cells, false),
+            TextColumn::Integers(vec![Some(9_007_199_254_740_993), None, Some(-4), Some(7)])
+        );
+        let cells = [Some("18446744073709551616"), Some("1")];
+        assert_eq!(classify_text(&cells, false), TextColumn::HugeIntegers);
+        // One non-integer number makes the column numeric.
+        let cells = [Some("1"), Some("2.5")];
+        assert_eq!(
+            classify_text(&cells, false),
+            TextColumn::Numbers(vec![Some(1.0), Some(2.5)])
+        );
     }
 
     #[test]

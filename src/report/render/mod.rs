@@ -88,12 +88,7 @@ pub fn render(config: &ReportConfig) -> Result<RenderedReport, ReportError> {
         .data
         .file_name()
         .map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
-    let data_bytes = std::fs::read(&config.data).map_err(|e| {
-        ReportError::Data(DataError::Read {
-            path: config.data.clone(),
-            message: e.to_string(),
-        })
-    })?;
+    let data_bytes = crate::io::read_data_file(&config.data)?;
     let results = results::compute(&panel, &data_name, &data_bytes, references)?;
     let templates = Templates::load(&config.templates)?;
     render_with(&panel, &results, &templates)

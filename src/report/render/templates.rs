@@ -20,7 +20,7 @@ impl Templates {
     pub fn load(dir: &Path) -> Result<Self, ReportError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read_to_string(&path)
+            crate::io::regular::read_regular_to_string(&path)
                 .map(|text| (path.clone(), text))
                 .map_err(|e| ReportError::Template {
                     path,

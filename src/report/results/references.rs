@@ -82,7 +82,7 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, ResultsErro
         path: path.display().to_string(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let text = crate::io::regular::read_regular_to_string(path).map_err(|e| err(e.to_string()))?;
     serde_json::from_str(&text).map_err(|e| err(e.to_string()))
 }
 

@@ -10,6 +10,7 @@ use super::frame::{ModelFrame, Variable};
 use super::DesignError;
 
 /// One named model-matrix column over the rows used.
+#[derive(Clone)]
 pub(super) struct NamedColumn {
     pub(super) name: String,
     pub(super) values: Vec<f64>,

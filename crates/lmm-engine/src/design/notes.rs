@@ -15,7 +15,7 @@ impl ModelFrame<'_> {
     /// integers: it is fitted as a number, which is what R does too, but a categorical effect
     /// is what such a column usually means.
     pub(super) fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
+        let mut notes = self.formula.notes();
         let mut seen = Vec::new();
         for term in self.formula.fixed().terms() {
             for var in term.variables() {

@@ -45,3 +45,11 @@ pub(super) const MAX_DEPTH: usize = 64;
 /// Largest number of terms one sub-expression may expand to; `a*b*c*…` grows as 2^k, so this
 /// keeps pathological inputs from exhausting memory while leaving real models far below it.
 pub(super) const MAX_TERMS: usize = 2048;
+/// Most levels of one nested grouping `a/b/c/…`; level k holds k variables, so the expansion
+/// is quadratic in the depth and needs a bound of its own (real models nest two or three).
+pub(super) const MAX_NESTING: usize = 128;
+/// Most variables in one interaction term (`a:b:c:…`) or grouping interaction.
+pub(super) const MAX_DEGREE: usize = 128;
+/// Most terms plus grouping variables over all random-effects terms after expansion, so that
+/// the expansion stays linear in the text (a few thousand terms of modest size).
+pub(super) const MAX_RANDOM_SIZE: usize = 16 * MAX_TERMS;

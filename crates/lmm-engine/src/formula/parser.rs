@@ -18,11 +18,11 @@
 //! inside calls, whose arguments are R arithmetic.
 
 use super::error::{syntax_error, FormulaError};
-use super::expand::expand_random;
+use super::expand::{expand_random, expanded_len};
 use super::expr::{Expr, Transform};
 use super::lexer::{Tok, Token};
 use super::terms::{dedup_terms, Grouping, RandomTerm, Term, TermSet};
-use super::{MAX_DEPTH, MAX_TERMS};
+use super::{MAX_DEGREE, MAX_DEPTH, MAX_NESTING, MAX_RANDOM_SIZE, MAX_TERMS};
 
 /// What a sub-expression denotes.
 pub(super) enum Value {
@@ -50,7 +50,11 @@ pub(super) struct Sum {
     /// Position of the first intercept marker, to reject markers in fixed parentheses.
     pub(super) marker: Option<usize>,
     pub(super) terms: Vec<Term>,
+    /// The identity keys of `terms` (see [`Term::key`]).
+    pub(super) keys: std::collections::HashSet<String>,
     pub(super) random: Vec<RandomTerm>,
+    /// Terms plus grouping variables over `random`, against [`MAX_RANDOM_SIZE`].
+    pub(super) random_size: usize,
     pub(super) offsets: Vec<(String, Expr)>,
 }
 
@@ -219,8 +223,12 @@ impl<'a> Parser<'a> {
                 ))
             }
             Value::Terms(terms) => {
-                sum.terms.extend(terms);
-                sum.terms = dedup_terms(std::mem::take(&mut sum.terms));
+                // Incremental de-duplication, so that a long `a + b + …` stays linear.
+                for term in terms {
+                    if sum.keys.insert(term.key().join("\u{0}")) {
+                        sum.terms.push(term);
+                    }
+                }
                 self.check_size(sum.terms.len(), item.pos)?;
             }
             Value::Random(random) => {
@@ -230,7 +238,20 @@ impl<'a> Parser<'a> {
                         "random-effects terms cannot be nested inside parentheses",
                     ));
                 }
+                sum.random_size += random
+                    .iter()
+                    .map(|r| r.terms.terms.len() + r.group.variables.len())
+                    .sum::<usize>();
                 sum.random.extend(random);
+                if sum.random.len() > MAX_TERMS || sum.random_size > MAX_RANDOM_SIZE {
+                    return Err(self.error(
+                        item.pos,
+                        format!(
+                            "the random-effects terms expand to more than {MAX_TERMS} terms or \
+                             {MAX_RANDOM_SIZE} variables"
+                        ),
+                    ));
+                }
             }
             Value::Offset(label, expr) => {
                 if !allow_random {
@@ -313,11 +334,19 @@ impl<'a> Parser<'a> {
     /// Every term of `a` interacted with every term of `b`, `a` outermost (R's order).
     pub(super) fn interact(&self, a: &[Term], b: &[Term], pos: usize) -> ParseResult<Vec<Term>> {
         self.check_size(a.len().saturating_mul(b.len()), pos)?;
-        Ok(dedup_terms(
+        let terms = dedup_terms(
             a.iter()
                 .flat_map(|x| b.iter().map(move |y| x.interact(y)))
                 .collect(),
-        ))
+        );
+        // Each step copies the variables, so an unbounded `a1:a2:…:an` would cost n².
+        if terms.iter().any(|t| t.degree() > MAX_DEGREE) {
+            return Err(self.error(
+                pos,
+                format!("this is an interaction of more than {MAX_DEGREE} variables"),
+            ));
+        }
+        Ok(terms)
     }
 
     pub(super) fn interaction(&mut self) -> ParseResult<Spanned> {
@@ -460,7 +489,19 @@ impl<'a> Parser<'a> {
                         "empty random-effects term: it has neither an intercept nor a variable",
                     ));
                 }
-                Value::Random(expand_random(&expr, close.tok == Tok::DoubleBar, &groups))
+                let uncorrelated = close.tok == Tok::DoubleBar;
+                let (len, size) = expanded_len(&expr, uncorrelated, &groups);
+                if len > MAX_TERMS || size > MAX_RANDOM_SIZE {
+                    return Err(self.error(
+                        open,
+                        format!(
+                            "this random-effects term expands to {len} terms (one per term \
+                             of '||' times one per level of '/') naming {size} variables; \
+                             the limits are {MAX_TERMS} terms and {MAX_RANDOM_SIZE} variables"
+                        ),
+                    ));
+                }
+                Value::Random(expand_random(&expr, uncorrelated, &groups))
             }
             Tok::End => {
                 return Err(self.error(open, "unbalanced parentheses: this '(' is never closed"))
@@ -481,7 +522,16 @@ impl<'a> Parser<'a> {
         let mut groups = Vec::new();
         let mut variables: Vec<String> = Vec::new();
         let mut name = String::new();
+        let mut grouping_size = 0usize;
         loop {
+            // Each level of `a/b/c` holds all the variables before it, so the work grows as
+            // the square of the depth: bounded here, far above any real nesting.
+            if groups.len() == MAX_NESTING {
+                return Err(self.error(
+                    self.peek().pos,
+                    format!("a grouping is nested more than {MAX_NESTING} levels deep with '/'"),
+                ));
+            }
             let mut segment: Vec<String> = Vec::new();
             loop {
                 let token = self.advance();
@@ -497,6 +547,15 @@ impl<'a> Parser<'a> {
                         }
                         self.record_column(&name, token.pos);
                         if !segment.contains(&name) {
+                            if segment.len() == MAX_DEGREE {
+                                return Err(self.error(
+                                    token.pos,
+                                    format!(
+                                        "a grouping interaction of more than {MAX_DEGREE} \
+                                         variables"
+                                    ),
+                                ));
+                            }
                             segment.push(name);
                         }
                     }
@@ -531,6 +590,16 @@ impl<'a> Parser<'a> {
             variables.retain(|v| !segment.contains(v));
             segment.append(&mut variables);
             variables = segment;
+            grouping_size += variables.len();
+            if grouping_size > MAX_RANDOM_SIZE {
+                return Err(self.error(
+                    open,
+                    format!(
+                        "this nested grouping names more than {MAX_RANDOM_SIZE} variables over \
+                         its levels"
+                    ),
+                ));
+            }
             groups.push(Grouping {
                 variables: variables.clone(),
                 name: name.clone(),

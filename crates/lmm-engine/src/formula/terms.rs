@@ -195,6 +195,50 @@ impl fmt::Display for RandomTerm {
     }
 }
 
+/// Identical random terms merged into the first: same grouping variables (as a set: `a:b` and
+/// `b:a` have the same levels) and the same model on the left of `|`. Several copies of one
+/// term only add covariance matrices, whose sum is any covariance matrix one copy can have, so
+/// the merged model has the same maximum likelihood and fixed effects, with one θ block instead
+/// of an unidentifiable set. Returns the distinct terms, in order, and the merged ones with
+/// their copy counts. Linear in the number of terms (hashing).
+fn merge_identical(random: Vec<RandomTerm>) -> (Vec<RandomTerm>, Vec<(RandomTerm, usize)>) {
+    // (intercept, sorted term keys, sorted grouping variables) → position in `keep`.
+    type Key<'a> = (bool, Vec<Vec<&'a str>>, Vec<&'a str>);
+    let mut index: std::collections::HashMap<Key<'_>, usize> = std::collections::HashMap::new();
+    let mut counts: Vec<usize> = Vec::new();
+    let mut keep: Vec<usize> = Vec::new();
+    for (i, term) in random.iter().enumerate() {
+        let mut group: Vec<&str> = term.group.variables.iter().map(String::as_str).collect();
+        group.sort_unstable();
+        let mut terms: Vec<Vec<&str>> = term.terms.terms.iter().map(Term::key).collect();
+        terms.sort_unstable();
+        let key = (term.terms.intercept, terms, group);
+        match index.get(&key) {
+            Some(&k) => counts[k] += 1,
+            None => {
+                index.insert(key, keep.len());
+                keep.push(i);
+                counts.push(1);
+            }
+        }
+    }
+    drop(index);
+    let mut merged = Vec::new();
+    let mut out = Vec::with_capacity(keep.len());
+    let mut next = keep.iter().copied().peekable();
+    for (i, term) in random.into_iter().enumerate() {
+        if next.peek() == Some(&i) {
+            next.next();
+            let copies = counts[out.len()];
+            if copies > 1 {
+                merged.push((term.clone(), copies));
+            }
+            out.push(term);
+        }
+    }
+    (out, merged)
+}
+
 /// A parsed mixed-model formula.
 ///
 /// Equality compares the text too; to compare models, compare [`Formula::response`],
@@ -211,6 +255,8 @@ pub struct Formula {
     pub(super) calls: Vec<(String, Transform)>,
     /// Every column read, with the character position of its first occurrence, in text order.
     pub(super) columns: Vec<(String, usize)>,
+    /// Random terms written more than once (after expansion), with their number of copies.
+    pub(super) merged: Vec<(RandomTerm, usize)>,
 }
 
 impl Formula {
@@ -222,17 +268,17 @@ impl Formula {
         let mut columns: Vec<(String, usize)> = Vec::new();
         let mut reads = std::mem::take(&mut parser.columns);
         reads.sort_by_key(|&(_, pos)| pos);
+        // Sets, so that the work stays linear in the text however many names it repeats.
+        let mut seen = HashSet::new();
         for (name, pos) in reads {
-            if !columns.iter().any(|(c, _)| *c == name) {
+            if seen.insert(name.clone()) {
                 columns.push((name, pos));
             }
         }
         let calls = std::mem::take(&mut parser.calls);
+        let labels: HashSet<&str> = calls.iter().map(|(l, _)| l.as_str()).collect();
         // A backquoted column that is spelled like a call would be read as the call.
-        if let Some((name, pos)) = columns
-            .iter()
-            .find(|(c, _)| calls.iter().any(|(l, _)| l == c))
-        {
+        if let Some((name, pos)) = columns.iter().find(|(c, _)| labels.contains(c.as_str())) {
             return Err(syntax_error(
                 text,
                 *pos,
@@ -250,11 +296,13 @@ impl Formula {
                 ));
             }
         }
+        let (random, merged) = merge_identical(sum.random);
         Ok(Formula {
             text: text.to_owned(),
             response,
             fixed: TermSet::new(sum.intercept.unwrap_or(true), sum.terms),
-            random: sum.random,
+            random,
+            merged,
             offsets: sum.offsets,
             calls,
             columns,
@@ -297,6 +345,22 @@ impl Formula {
     /// the text.
     pub fn used_columns(&self) -> Vec<String> {
         self.columns.iter().map(|(v, _)| v.clone()).collect()
+    }
+
+    /// What the user should know about how the formula was read: one note per random-effects
+    /// term that appears more than once after `||` and `/` expansion (`(1 | g) + (1 | g)`,
+    /// `(1 | g/g)`), which is fitted once.
+    pub fn notes(&self) -> Vec<String> {
+        self.merged
+            .iter()
+            .map(|(term, copies)| {
+                format!(
+                    "the random-effects term {term} appears {copies} times (after expanding || \
+                     and /) and is fitted once: lme4 fits every copy, but only the sum of their \
+                     covariances is identifiable, and one term reaches the same likelihood"
+                )
+            })
+            .collect()
     }
 
     /// 0-based character position of the first occurrence of column `name` in the text.

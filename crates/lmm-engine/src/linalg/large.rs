@@ -8,7 +8,7 @@ use faer::linalg::cholesky::llt::factor::{
 use faer::linalg::matmul::triangular::BlockStructure;
 use faer::{Accum, Par};
 
-use super::{cholesky_small, right_solve_small, DenseBlock, FAER_MIN_DIM};
+use super::{cholesky_small, cholesky_small_checked, right_solve_small, DenseBlock, FAER_MIN_DIM};
 
 /// Dense Cholesky factorisation of a diagonal block, lower triangle in place. Small blocks use
 /// the hand loop; large ones faer's blocked left-looking LLT with preallocated scratch.
@@ -41,6 +41,40 @@ impl DenseCholesky {
             Default::default(),
         )
         .is_ok()
+    }
+}
+
+/// [`cholesky_small_checked`] for any size: factors the `k × k` column-major `a` in place and
+/// returns the first column whose pivot is not positive or at most `relative_tolerance` times
+/// its original diagonal. From 128 columns on (a factor with many levels among the fixed
+/// effects) faer's blocked factorisation is used and the pivots are checked afterwards; a
+/// failed pivot makes faer stop, and a tiny one before it is reported first, as the hand loop
+/// would.
+pub fn cholesky_checked(a: &mut [f64], k: usize, relative_tolerance: f64) -> Result<(), usize> {
+    if k < 128 {
+        return cholesky_small_checked(a, k, k, relative_tolerance);
+    }
+    let diagonal: Vec<f64> = (0..k).map(|j| a[j + j * k]).collect();
+    let par = Par::rayon(0);
+    let mut scratch = MemBuffer::new(cholesky_in_place_scratch::<f64>(k, par, Default::default()));
+    let failed = cholesky_in_place(
+        faer::MatMut::from_column_major_slice_mut(a, k, k),
+        LltRegularization::default(),
+        par,
+        MemStack::new(&mut scratch),
+        Default::default(),
+    )
+    .err()
+    .map(|faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index }| index);
+    let checked = failed.unwrap_or(k);
+    // A pivot passes when it is (not NaN and) above the tolerance.
+    let passes = |j: usize| {
+        let d = a[j + j * k].powi(2);
+        d.partial_cmp(&(relative_tolerance * diagonal[j])) == Some(std::cmp::Ordering::Greater)
+    };
+    match (0..checked).find(|&j| !passes(j)) {
+        Some(j) => Err(j),
+        None => failed.map_or(Ok(()), Err),
     }
 }
 
@@ -172,5 +206,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The blocked checked Cholesky (used from 128 columns) agrees with the hand loop: the
+    /// same factor, and the same first failing column for a singular or tiny pivot.
+    #[test]
+    fn checked_cholesky_agrees_with_the_hand_loop() {
+        let n = 150;
+        let a = spd(n);
+        let (mut small, mut large) = (a.data.clone(), a.data.clone());
+        assert_eq!(cholesky_small_checked(&mut small, n, n, 1e-12), Ok(()));
+        assert_eq!(cholesky_checked(&mut large, n, 1e-12), Ok(()));
+        for j in 0..n {
+            for i in j..n {
+                let (s, l) = (small[i + j * n], large[i + j * n]);
+                assert!((s - l).abs() <= 1e-12 * s.abs().max(1.0), "({i}, {j})");
+            }
+        }
+        // Column 100 a copy of column 40: it fails at 100, both ways.
+        let mut b = a.clone();
+        for i in 0..n {
+            let v = b.get(i, 40);
+            b.data[i + 100 * n] = v;
+            b.data[100 + i * n] = v;
+        }
+        b.data[100 + 100 * n] = b.get(40, 40);
+        let (mut small, mut large) = (b.data.clone(), b.data.clone());
+        assert_eq!(cholesky_small_checked(&mut small, n, n, 1e-12), Err(100));
+        assert_eq!(cholesky_checked(&mut large, n, 1e-12), Err(100));
+        let mut nan = a.data.clone();
+        nan[7 + 7 * n] = f64::NAN;
+        assert_eq!(cholesky_checked(&mut nan, n, 1e-12), Err(7));
     }
 }

@@ -229,14 +229,7 @@ impl CrossProducts {
             })
             .collect();
 
-        let mut fixed = vec![0.0; (p + 1) * (p + 1)];
-        for a in 0..=p {
-            for b in 0..=a {
-                let d = dot(xy[a], xy[b]);
-                fixed[a + b * (p + 1)] = d;
-                fixed[b + a * (p + 1)] = d;
-            }
-        }
+        let fixed = gram(&xy);
 
         Ok(Self {
             terms,
@@ -250,6 +243,42 @@ impl CrossProducts {
             sum_log_weights,
         })
     }
+}
+
+/// `[X y]'[X y]` (full, symmetric, column-major). A pair with a sparse column (at most an
+/// eighth of the rows nonzero: a factor's indicators, `f:x`) is summed over that column's
+/// nonzero rows only, so that a factor with thousands of levels costs O(n·p), not O(n·p²);
+/// pairs of dense columns are dot products as before.
+fn gram(xy: &[&[f64]]) -> Vec<f64> {
+    let p1 = xy.len();
+    let n = xy.first().map_or(0, |c| c.len());
+    let support: Vec<Option<Vec<u32>>> = xy
+        .iter()
+        .map(|col| {
+            let rows: Vec<u32> = (0..n as u32).filter(|&i| col[i as usize] != 0.0).collect();
+            (8 * rows.len() <= n).then_some(rows)
+        })
+        .collect();
+    let mut fixed = vec![0.0; p1 * p1];
+    for a in 0..p1 {
+        for b in 0..=a {
+            let sparse = match (&support[a], &support[b]) {
+                (Some(sa), Some(sb)) => Some(if sa.len() <= sb.len() { sa } else { sb }),
+                (Some(s), None) | (None, Some(s)) => Some(s),
+                (None, None) => None,
+            };
+            let d = match sparse {
+                Some(rows) => rows
+                    .iter()
+                    .map(|&i| xy[a][i as usize] * xy[b][i as usize])
+                    .sum(),
+                None => dot(xy[a], xy[b]),
+            };
+            fixed[a + b * p1] = d;
+            fixed[b + a * p1] = d;
+        }
+    }
+    fixed
 }
 
 /// Calls `f(level, rows)` for each maximal run of consecutive observations with the same
@@ -530,5 +559,28 @@ mod tests {
             CrossProducts::new(&mm),
             Err(ModelError::NonFinite(_))
         ));
+    }
+
+    /// The sparse-aware Gram matrix equals the dot products of every pair.
+    #[test]
+    fn gram_of_sparse_and_dense_columns_is_the_dot_products() {
+        let n = 96;
+        let dense: Vec<f64> = (0..n).map(|i| ((i * 5) % 7) as f64 - 2.5).collect();
+        let ones = vec![1.0; n];
+        let indicator: Vec<f64> = (0..n).map(|i| f64::from(u8::from(i % 12 == 3))).collect();
+        let other: Vec<f64> = (0..n)
+            .map(|i| if i % 12 == 7 { 0.5 + i as f64 } else { 0.0 })
+            .collect();
+        let overlapping: Vec<f64> = (0..n)
+            .map(|i| if i % 24 == 3 { -2.0 } else { 0.0 })
+            .collect();
+        let xy: Vec<&[f64]> = vec![&ones, &indicator, &dense, &other, &overlapping];
+        let g = gram(&xy);
+        for a in 0..xy.len() {
+            for b in 0..xy.len() {
+                let want = dot(xy[a], xy[b]);
+                assert!((g[a + b * xy.len()] - want).abs() <= 1e-12 * want.abs().max(1.0));
+            }
+        }
     }
 }

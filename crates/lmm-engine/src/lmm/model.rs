@@ -4,7 +4,7 @@
 //! and [`super::assemble`] turns the factor at θ̂ into a [`FitResult`](super::FitResult).
 
 use crate::design::ModelMatrices;
-use crate::linalg::cholesky_small_checked;
+use crate::linalg::cholesky_checked;
 use crate::lmm::crossprod::CrossProducts;
 use crate::lmm::deviance::{Criterion, ProfiledDeviance};
 use crate::lmm::factor::BlockedCholesky;
@@ -22,7 +22,7 @@ pub const SINGULAR_TOLERANCE: f64 = 1e-4;
 fn check_fixed_effects(cp: &CrossProducts, names: &[String]) -> Result<(), ModelError> {
     let p1 = cp.p + 1;
     let mut l = cp.fixed.clone();
-    cholesky_small_checked(&mut l, p1, p1, 1e-12).map_err(|j| {
+    cholesky_checked(&mut l, p1, 1e-12).map_err(|j| {
         ModelError::NotPositiveDefinite(if j < cp.p {
             format!(
                 "fixed-effects column {} is (numerically) a linear combination of the \

@@ -89,6 +89,7 @@ mod design;
 mod error;
 mod fit;
 mod formula;
+mod glmm;
 mod json;
 mod linalg;
 mod lmm;
@@ -100,6 +101,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub use design::GlmResponse;
 pub use design::{DesignError, ModelMatrices, RandomEffectsTerm};
 pub use error::Error;
 pub use fit::{fit, fit_with_progress, Fit};
@@ -107,6 +109,7 @@ pub use formula::{
     Argument, BinaryOp, Expr, Formula, FormulaError, Function, Grouping, RandomTerm, Term, TermSet,
     Transform,
 };
+pub use glmm::{Family, GeneralizedLinearMixedModel, GlmmInfo, Link};
 pub use json::{CorrelationJson, FitJson, FixedJson, RandomJson};
 pub use lmm::{
     ConditionalModes, Convergence, ConvergenceStatus, Criterion, FitResult, FixedEffect,

@@ -182,6 +182,14 @@ impl BlockedCholesky {
         &self.a
     }
 
+    /// Replaces the cross-products by those of the same design with other values (the
+    /// GLMM's reweighted system): same terms, same sparsity pattern, same p.
+    pub(crate) fn set_cross_products(&mut self, a: CrossProducts) {
+        debug_assert_eq!(a.terms, self.a.terms);
+        debug_assert_eq!(a.p, self.a.p);
+        self.a = a;
+    }
+
     /// Terms in internal order.
     pub fn terms(&self) -> &[TermShape] {
         &self.a.terms

@@ -22,9 +22,12 @@ pub mod link;
 pub mod model;
 pub mod pirls;
 pub mod result;
+pub mod reweight;
 pub mod strategy;
 
 pub use family::Family;
 pub use link::Link;
 pub use model::GeneralizedLinearMixedModel;
 pub use result::GlmmInfo;
+#[cfg(test)]
+mod tests;

@@ -182,12 +182,10 @@ impl BlockedCholesky {
         &self.a
     }
 
-    /// Replaces the cross-products by those of the same design with other values (the
-    /// GLMM's reweighted system): same terms, same sparsity pattern, same p.
-    pub(crate) fn set_cross_products(&mut self, a: CrossProducts) {
-        debug_assert_eq!(a.terms, self.a.terms);
-        debug_assert_eq!(a.p, self.a.p);
-        self.a = a;
+    /// The cross-products, for refilling their values in place (the GLMM's reweighted
+    /// system: same terms, sparsity pattern and p); call [`BlockedCholesky::update`] after.
+    pub(crate) fn cross_products_mut(&mut self) -> &mut CrossProducts {
+        &mut self.a
     }
 
     /// Terms in internal order.

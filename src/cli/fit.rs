@@ -1,15 +1,15 @@
 //! `lmm-report fit`: a data file and an lme4 formula to a fitted model, through the engine's
 //! one entry point [`lmm_engine::fit`]. Owns what the command adds to it: reading the data
 //! ([`crate::io`]: CSV/TSV with the delimiter detected, Parquet, Arrow IPC, standard input),
-//! the design options (`--factor`, `--contrasts`, `--weights`), and the exit code of each
-//! failure.
+//! the design options (`--factor`, `--contrasts`, `--weights`), the GLMM options
+//! (`--family`, `--link`, `--nagq`, `--fast`), and the exit code of each failure.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
-use lmm_engine::{Contrasts, Criterion, Fit, FitOptions, OptimizerChoice, Table};
+use lmm_engine::{Contrasts, Criterion, Family, Fit, FitOptions, Link, OptimizerChoice, Table};
 
 use super::progress::Progress;
 use super::stdout::{error_line, note_line, write_result};
@@ -123,6 +123,41 @@ pub struct FitArgs {
     /// The file format (default: by extension, CSV otherwise).
     #[arg(long, value_parser = ["csv", "tsv", "parquet", "ipc", "arrow", "feather"])]
     pub format: Option<String>,
+    /// The response distribution: gaussian (a linear mixed model, the default), or binomial
+    /// or poisson for a generalised linear mixed model (lme4's glmer).
+    #[arg(long, default_value = "gaussian", value_parser = ["gaussian", "binomial", "poisson"])]
+    pub family: String,
+    /// The link of a GLMM: logit (binomial's default), probit or cloglog; log (poisson's).
+    #[arg(long, value_parser = ["logit", "probit", "cloglog", "log", "identity"])]
+    pub link: Option<String>,
+    /// GLMMs: adaptive Gauss-Hermite quadrature points, 1 (Laplace, the default) to 25; more
+    /// than 1 only with a single scalar random-effects term (lme4's nAGQ).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=25))]
+    pub nagq: u8,
+    /// GLMMs: lme4's nAGQ = 0 — β estimated inside PIRLS, only θ optimised (faster, a
+    /// slightly different optimum).
+    #[arg(long)]
+    pub fast: bool,
+}
+
+impl FitArgs {
+    /// The family and link the arguments ask for, or why they do not go together.
+    pub fn family(&self) -> Result<Family, String> {
+        let family = Family::from_name(&self.family)
+            .ok_or_else(|| format!("unknown family '{}'", self.family))?;
+        match self.link.as_deref() {
+            None => Ok(family),
+            Some(name) => Link::from_name(name)
+                .and_then(|link| family.with_link(link))
+                .ok_or_else(|| {
+                    format!(
+                        "the {} family has no {name} link (binomial: logit, probit, cloglog; \
+                         poisson: log)",
+                        family.name()
+                    )
+                }),
+        }
+    }
 }
 
 fn parse_contrasts(text: &str) -> Result<(String, Contrasts), String> {
@@ -157,6 +192,11 @@ impl FitArgs {
             } else {
                 OptimizerChoice::Auto
             });
+        let nagq = usize::from(self.nagq);
+        options = options
+            .with_family(self.family().unwrap_or_default())
+            .with_nagq(nagq.max(1))
+            .with_fast(self.fast || nagq == 0);
         options.factors = self.factors;
         options.contrasts = self.contrasts;
         options.weights = self.weights;
@@ -178,6 +218,10 @@ impl FitArgs {
 pub fn run(args: FitArgs) -> ExitCode {
     const COMMAND: &str = "lmm-report fit";
     let json = args.json;
+    if let Err(message) = args.family() {
+        error_line(COMMAND, &message);
+        return ExitCode::from(2);
+    }
     let request = args.request();
     let mut progress = Progress::new();
     let outcome = fit_data(&request, |e, f| progress.update(e, f));

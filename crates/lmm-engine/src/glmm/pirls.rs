@@ -242,7 +242,12 @@ impl Pirls {
             }
             self.work_r[i] = r;
         }
-        if self.work_w.iter().chain(&self.work_r).any(|v| !v.is_finite()) {
+        if self
+            .work_w
+            .iter()
+            .chain(&self.work_r)
+            .any(|v| !v.is_finite())
+        {
             return Err(PirlsFailure::StepHalvingFailed);
         }
         let factor = if joint {

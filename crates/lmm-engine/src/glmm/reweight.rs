@@ -57,7 +57,11 @@ impl Reweighter {
         let m = cp.terms.len();
         let xcols: Vec<&[f64]> = match x {
             Some(x) => (0..p)
-                .map(|c| x.col(c).try_as_col_major().map_or(&[][..], |c| c.as_slice()))
+                .map(|c| {
+                    x.col(c)
+                        .try_as_col_major()
+                        .map_or(&[][..], |c| c.as_slice())
+                })
                 .collect(),
             None => Vec::new(),
         };

@@ -81,13 +81,15 @@ impl GeneralizedLinearMixedModel {
         }
         .map_err(|e| pirls_error(e, failure.as_ref()))?;
         let theta1 = scaling.to_user(&first.theta);
+        // The check moves the PIRLS state; the final evaluation puts it back at θ̂.
+        let fast_convergence =
+            (nagq == 0).then(|| self.certify_fast(&first.theta, first.converged));
         self.pirls.reset();
         let objective1 = self
             .deviance_fast(&theta1)
             .map_err(|e| pirls_error(ModelError::Optimizer(String::new()), Some(&e)))?;
 
-        if nagq == 0 {
-            let convergence = self.certify_fast(&first.theta, first.converged);
+        if let Some(convergence) = fast_convergence {
             return Ok(self.assemble(theta1, objective1, 0, convergence, first.message.clone()));
         }
 

@@ -24,9 +24,13 @@ fn design(
     crossed: bool,
     seed: u64,
 ) -> (ModelMatrices, Vec<f64>) {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 11) as f64) / ((1u64 << 53) as f64)
     };
     let x: Vec<f64> = (0..n).map(|_| next() * 2.0 - 1.0).collect();
@@ -159,8 +163,15 @@ fn dense_laplace(
             })
             .collect()
     };
+    let pdev = |u: &[f64]| -> f64 {
+        let eta = eta_of(u);
+        (0..n)
+            .map(|i| family.deviance_residual(resp.y[i], link.inverse(eta[i]), resp.weights[i]))
+            .sum::<f64>()
+            + u.iter().map(|v| v * v).sum::<f64>()
+    };
     let mut logdet = 0.0;
-    for _ in 0..200 {
+    for _ in 0..500 {
         let eta = eta_of(&u);
         let mut a = Mat::<f64>::zeros(q, q);
         let mut rhs = vec![0.0; q];
@@ -181,12 +192,25 @@ fn dense_laplace(
             a[(j, j)] += 1.0;
         }
         let (ld, unew) = chol_logdet_solve(&a, &rhs);
-        let step = unew.iter().zip(&u).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        let step = unew
+            .iter()
+            .zip(&u)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
         logdet = ld;
         if step < 1e-12 {
             break;
         }
-        u = unew;
+        // Fisher scoring with step halving on the penalised deviance.
+        let before = pdev(&u);
+        let mut t = 1.0;
+        loop {
+            let trial: Vec<f64> = u.iter().zip(&unew).map(|(a, b)| a + t * (b - a)).collect();
+            if pdev(&trial) <= before || t < 1e-6 {
+                u = trial;
+                break;
+            }
+            t *= 0.5;
+        }
     }
     let eta = eta_of(&u);
     let mu: Vec<f64> = eta.iter().map(|&e| link.inverse(e)).collect();
@@ -208,7 +232,10 @@ fn response(family: Family, n: usize, draws: &[f64]) -> GlmResponse {
         Family::Binomial(_) => (0..n)
             .map(|i| {
                 let trials = 1.0 + (i % 4) as f64;
-                ((draws[i] * (trials + 1.0)).floor().min(trials) / trials, trials)
+                (
+                    (draws[i] * (trials + 1.0)).floor().min(trials) / trials,
+                    trials,
+                )
             })
             .unzip(),
         _ => (0..n).map(|i| ((draws[i] * 6.0).floor(), 1.0)).unzip(),

@@ -111,8 +111,12 @@ impl ModelFrame<'_> {
             });
         }
 
-        let y: Vec<f64> = match (self.formula.transform(label), self.column(label)) {
-            (None, Column::Text(values)) => {
+        let column = match self.formula.transform(label) {
+            None => Some(self.column(label)),
+            Some(_) => None,
+        };
+        let y: Vec<f64> = match (self.formula.transform(label), column) {
+            (None, Some(Column::Text(values))) => {
                 if !binomial {
                     return Err(DesignError::ResponseFamily {
                         response: label.to_owned(),
@@ -132,8 +136,8 @@ impl ModelFrame<'_> {
                     .map(|&c| f64::from(u8::from(c > 0)))
                     .collect()
             }
-            (None, column) => self.numeric(column).unwrap_or_default(),
-            (Some(_), _) => match self.variable(label)? {
+            (None, Some(column)) => self.numeric(column).unwrap_or_default(),
+            _ => match self.variable(label)? {
                 Variable::Numeric(v) => v,
                 _ => {
                     return Err(DesignError::TextResponse {

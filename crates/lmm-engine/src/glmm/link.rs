@@ -78,6 +78,22 @@ impl Link {
         }
     }
 
+    /// (μ, dμ/dη) at η, with one exponential for the logit and log links.
+    pub fn inverse_and_derivative(self, eta: f64) -> (f64, f64) {
+        match self {
+            Link::Logit if eta.abs() <= LOGIT_THRESH => {
+                let e = eta.exp();
+                let o = 1.0 + e;
+                (e / o, e / (o * o))
+            }
+            Link::Log => {
+                let e = eta.exp().max(EPS);
+                (e, e)
+            }
+            _ => (self.inverse(eta), self.mu_eta(eta)),
+        }
+    }
+
     /// dμ/dη at η, bounded below by machine ε as in R.
     pub fn mu_eta(self, eta: f64) -> f64 {
         match self {

@@ -71,6 +71,11 @@ pub struct Pirls {
     /// Linear predictor (offset included), mean and √W at the current state.
     pub(crate) eta: Vec<f64>,
     pub(crate) mu: Vec<f64>,
+    /// dμ/dη and the random part Σ Z_t Λ_t u_t of η at the current state.
+    mu_eta: Vec<f64>,
+    eta_random: Vec<f64>,
+    /// Scratch for Λu per term.
+    b_scratch: Vec<Vec<f64>>,
     /// PIRLS iterations so far (all evaluations).
     pub(crate) iterations: usize,
     /// Whether the current state is a converged PIRLS solution (a warm start).
@@ -120,6 +125,9 @@ impl Pirls {
             u,
             eta: vec![0.0; n],
             mu: vec![0.0; n],
+            mu_eta: vec![0.0; n],
+            eta_random: vec![0.0; n],
+            b_scratch: mm.terms.iter().map(|t| vec![0.0; t.nranef()]).collect(),
             iterations: 0,
             warm: false,
             iterations_here: 0,
@@ -170,11 +178,12 @@ impl Pirls {
                 self.eta[i] += col[i] * b;
             }
         }
+        self.eta_random.iter_mut().for_each(|v| *v = 0.0);
         for (t, term) in self.terms.iter().enumerate() {
             let k = term.width();
             let lambda = &self.lambda[t];
             // b = Λu, level-major.
-            let mut b = vec![0.0; u[t].len()];
+            let b = &mut self.b_scratch[t];
             for (bl, ul) in b.chunks_exact_mut(k).zip(u[t].chunks_exact(k)) {
                 for r in 0..k {
                     bl[r] = (0..=r).map(|c| lambda[r + c * k] * ul[c]).sum();
@@ -182,18 +191,21 @@ impl Pirls {
             }
             if k == 1 {
                 for i in 0..n {
-                    self.eta[i] += term.z[i] * b[term.refs[i] as usize];
+                    self.eta_random[i] += term.z[i] * b[term.refs[i] as usize];
                 }
             } else {
                 for i in 0..n {
                     let l = term.refs[i] as usize * k;
                     let zi = &term.z[i * k..(i + 1) * k];
-                    self.eta[i] += (0..k).map(|j| zi[j] * b[l + j]).sum::<f64>();
+                    self.eta_random[i] += (0..k).map(|j| zi[j] * b[l + j]).sum::<f64>();
                 }
             }
         }
         for i in 0..n {
-            self.mu[i] = link.inverse(self.eta[i]);
+            self.eta[i] += self.eta_random[i];
+            let (mu, me) = link.inverse_and_derivative(self.eta[i]);
+            self.mu[i] = mu;
+            self.mu_eta[i] = me;
         }
     }
 
@@ -229,18 +241,16 @@ impl Pirls {
     /// current state, leaving the state unchanged.
     pub(crate) fn refactor(&mut self, joint: bool) -> Result<(), PirlsFailure> {
         let n = self.nobs();
-        let link = self.family.link();
-        let p = self.x.ncols();
         for i in 0..n {
-            let me = link.mu_eta(self.eta[i]);
+            let me = self.mu_eta[i];
             self.work_w[i] = self.weights[i] * me * me / self.family.variance(self.mu[i]);
-            let mut r = self.eta[i] - self.offset[i] + (self.y[i] - self.mu[i]) / me;
-            if !joint {
-                for j in 0..p {
-                    r -= self.x[(i, j)] * self.beta[j];
-                }
-            }
-            self.work_r[i] = r;
+            // The working response without the offset (joint) or without offset + Xβ (u only).
+            let base = if joint {
+                self.eta[i] - self.offset[i]
+            } else {
+                self.eta_random[i]
+            };
+            self.work_r[i] = base + (self.y[i] - self.mu[i]) / me;
         }
         if self
             .work_w
@@ -296,6 +306,7 @@ impl Pirls {
                 };
                 self.mu[i] = mu;
                 self.eta[i] = link_function(link, mu);
+                self.mu_eta[i] = link.mu_eta(self.eta[i]);
             }
         } else {
             let (b, u) = (self.beta.clone(), std::mem::take(&mut self.u));
@@ -333,7 +344,7 @@ impl Pirls {
                 .fold(1.0f64, |m, v| m.max(v.abs()));
             if step_max <= STEP_TOLERANCE * scale && !(joint && cold && self.iterations_here == 0) {
                 self.warm = true;
-                return Ok(self.penalised_deviance());
+                return Ok(old);
             }
             self.iterations_here += 1;
             let (beta_old, u_old) = (self.beta.clone(), std::mem::take(&mut self.u));

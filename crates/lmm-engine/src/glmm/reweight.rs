@@ -7,6 +7,7 @@
 use faer::Mat;
 
 use crate::design::RandomEffectsTerm;
+use crate::linalg::dot;
 use crate::lmm::crossprod::{dense_pair_index, CrossProducts};
 
 /// Where each observation's products go.
@@ -79,73 +80,94 @@ impl Reweighter {
         }
         cp.fixed.iter_mut().for_each(|x| *x = 0.0);
 
-        let mut xy = vec![0.0; p1];
-        for i in 0..n {
-            let wi = w[i];
-            if wi == 0.0 {
+        // Term-major loops over the observations: each is a short, branch-free pass that the
+        // compiler vectorises for scalar terms (the common case).
+        let mut columns: Vec<&[f64]> = xcols.clone();
+        columns.push(r);
+        // w ⊙ each column of [X r].
+        let weighted: Vec<Vec<f64>> = columns
+            .iter()
+            .map(|c| c.iter().zip(w).map(|(a, b)| a * b).collect())
+            .collect();
+        for b in 0..p1 {
+            for a in b..p1 {
+                cp.fixed[a + b * p1] = dot(columns[a], &weighted[b]);
+            }
+        }
+        for (t, shape) in cp.terms.iter().enumerate() {
+            let term = &terms[shape.formula_index];
+            let k = shape.width;
+            let d = &mut cp.diagonal[t];
+            let f = &mut cp.fixed_random[t];
+            if k == 1 {
+                for i in 0..n {
+                    let l = term.refs[i] as usize;
+                    let z = term.z[i];
+                    let wz = w[i] * z;
+                    d[l] += wz * z;
+                    let out = &mut f[l * p1..(l + 1) * p1];
+                    for (o, col) in out.iter_mut().zip(&columns) {
+                        *o += col[i] * wz;
+                    }
+                }
                 continue;
             }
-            for (a, col) in xcols.iter().enumerate() {
-                xy[a] = col[i];
-            }
-            xy[p] = r[i];
-            // [X r]'W[X r], lower triangle.
-            for b in 0..p1 {
-                let wb = wi * xy[b];
-                for a in b..p1 {
-                    cp.fixed[a + b * p1] += xy[a] * wb;
-                }
-            }
-            for (t, shape) in cp.terms.iter().enumerate() {
-                let term = &terms[shape.formula_index];
-                let k = shape.width;
+            for i in 0..n {
                 let l = term.refs[i] as usize;
                 let z = &term.z[i * k..(i + 1) * k];
-                let d = &mut cp.diagonal[t][l * k * k..(l + 1) * k * k];
+                let dl = &mut d[l * k * k..(l + 1) * k * k];
                 for c in 0..k {
-                    let wz = wi * z[c];
+                    let wz = w[i] * z[c];
                     for rr in 0..k {
-                        d[rr + c * k] += z[rr] * wz;
+                        dl[rr + c * k] += z[rr] * wz;
                     }
-                }
-                let f = &mut cp.fixed_random[t];
-                for c in 0..k {
-                    let wz = wi * z[c];
                     let out = &mut f[(l * k + c) * p1..(l * k + c + 1) * p1];
-                    for (o, v) in out.iter_mut().zip(&xy) {
-                        *o += v * wz;
+                    for (o, col) in out.iter_mut().zip(&columns) {
+                        *o += col[i] * wz;
                     }
                 }
             }
-            if m > 1 {
-                let first = &terms[cp.terms[0].formula_index];
-                let k0 = cp.terms[0].width;
-                let z0 = &first.z[i * k0..(i + 1) * k0];
-                for t in 1..m {
-                    let term = &terms[cp.terms[t].formula_index];
-                    let kt = cp.terms[t].width;
+        }
+        if m > 1 {
+            let first = &terms[cp.terms[0].formula_index];
+            let k0 = cp.terms[0].width;
+            for t in 1..m {
+                let term = &terms[cp.terms[t].formula_index];
+                let kt = cp.terms[t].width;
+                let entry = &self.entry[t - 1];
+                let values = &mut cp.first_column[t - 1].values;
+                if k0 == 1 && kt == 1 {
+                    for i in 0..n {
+                        values[entry[i] as usize] += w[i] * first.z[i] * term.z[i];
+                    }
+                    continue;
+                }
+                let blen = kt * k0;
+                for i in 0..n {
+                    let z0 = &first.z[i * k0..(i + 1) * k0];
                     let zt = &term.z[i * kt..(i + 1) * kt];
-                    let blen = kt * k0;
-                    let e = self.entry[t - 1][i] as usize;
-                    let block = &mut cp.first_column[t - 1].values[e * blen..(e + 1) * blen];
+                    let e = entry[i] as usize;
+                    let block = &mut values[e * blen..(e + 1) * blen];
                     for cc in 0..k0 {
-                        let wz = wi * z0[cc];
+                        let wz = w[i] * z0[cc];
                         for rr in 0..kt {
                             block[rr + cc * kt] += zt[rr] * wz;
                         }
                     }
                 }
-                for a in 2..m {
-                    for b in 1..a {
-                        let (ta, tb) = (&cp.terms[a], &cp.terms[b]);
-                        let (za, zb) = (&terms[ta.formula_index], &terms[tb.formula_index]);
-                        let (ka, kb) = (ta.width, tb.width);
-                        let qa = ta.nranef();
+            }
+            for a in 2..m {
+                for b in 1..a {
+                    let (ta, tb) = (&cp.terms[a], &cp.terms[b]);
+                    let (za, zb) = (&terms[ta.formula_index], &terms[tb.formula_index]);
+                    let (ka, kb) = (ta.width, tb.width);
+                    let qa = ta.nranef();
+                    let block = &mut cp.dense[dense_pair_index(a, b)];
+                    for i in 0..n {
                         let ra = za.refs[i] as usize * ka;
                         let cb = zb.refs[i] as usize * kb;
-                        let block = &mut cp.dense[dense_pair_index(a, b)];
                         for c in 0..kb {
-                            let wz = wi * zb.z[i * kb + c];
+                            let wz = w[i] * zb.z[i * kb + c];
                             for rr in 0..ka {
                                 block[ra + rr + (cb + c) * qa] += za.z[i * ka + rr] * wz;
                             }

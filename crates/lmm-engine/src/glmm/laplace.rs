@@ -67,26 +67,29 @@ impl ConditionalDensity {
         let mut s = self.constant;
         match self.family {
             Family::Binomial(_) => {
-                for i in 0..mu.len() {
-                    let (k, m, c) = (self.count[i], self.trials[i], self.multiplier[i]);
+                for (((&mu, &k), &m), &c) in mu
+                    .iter()
+                    .zip(&self.count)
+                    .zip(&self.trials)
+                    .zip(&self.multiplier)
+                {
                     if c == 0.0 {
                         continue;
                     }
                     let mut l = 0.0;
                     if k > 0.0 {
-                        l += k * mu[i].ln();
+                        l += k * mu.ln();
                     }
                     if m - k > 0.0 {
-                        l += (m - k) * (-mu[i]).ln_1p();
+                        l += (m - k) * (-mu).ln_1p();
                     }
                     s += c * l;
                 }
             }
             _ => {
-                for i in 0..mu.len() {
-                    let y = self.count[i];
-                    let l = if y > 0.0 { y * mu[i].ln() } else { 0.0 } - mu[i];
-                    s += self.multiplier[i] * l;
+                for ((&mu, &y), &c) in mu.iter().zip(&self.count).zip(&self.multiplier) {
+                    let l = if y > 0.0 { y * mu.ln() } else { 0.0 } - mu;
+                    s += c * l;
                 }
             }
         }

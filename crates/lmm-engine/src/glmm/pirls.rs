@@ -347,28 +347,30 @@ impl Pirls {
                 return Ok(old);
             }
             self.iterations_here += 1;
-            let (beta_old, u_old) = (self.beta.clone(), std::mem::take(&mut self.u));
+            let (beta_old, u_old) = (self.beta.clone(), std::mem::replace(&mut self.u, u_new));
+            self.beta.copy_from_slice(&beta_new);
             let mut step = 1.0;
             let mut pdev = f64::NAN;
-            for _ in 0..=MAX_HALVINGS {
-                let beta_try: Vec<f64> = beta_old
-                    .iter()
-                    .zip(&beta_new)
-                    .map(|(a, b)| a + step * (b - a))
-                    .collect();
-                let u_try: Vec<Vec<f64>> = u_old
-                    .iter()
-                    .zip(&u_new)
-                    .map(|(a, b)| a.iter().zip(b).map(|(a, b)| a + step * (b - a)).collect())
-                    .collect();
-                self.linear_predictor(&beta_try, &u_try);
-                self.beta = beta_try;
-                self.u = u_try;
+            for halving in 0..=MAX_HALVINGS {
+                if halving > 0 {
+                    step *= 0.5;
+                    for (j, b) in self.beta.iter_mut().enumerate() {
+                        *b = beta_old[j] + step * (beta_new[j] - beta_old[j]);
+                    }
+                    // Halving the step toward the old modes: u ← (u + u_old)/2.
+                    for (t, a) in self.u.iter_mut().zip(&u_old) {
+                        for (t, a) in t.iter_mut().zip(a) {
+                            *t = 0.5 * (*t + a);
+                        }
+                    }
+                }
+                let (b, u) = (std::mem::take(&mut self.beta), std::mem::take(&mut self.u));
+                self.linear_predictor(&b, &u);
+                (self.beta, self.u) = (b, u);
                 pdev = self.penalised_deviance();
                 if pdev.is_finite() && pdev <= old * (1.0 + 1e-14) + 1e-14 {
                     break;
                 }
-                step *= 0.5;
             }
             if !pdev.is_finite() {
                 return Err(PirlsFailure::StepHalvingFailed);

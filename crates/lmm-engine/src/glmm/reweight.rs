@@ -89,9 +89,9 @@ impl Reweighter {
             .iter()
             .map(|c| c.iter().zip(w).map(|(a, b)| a * b).collect())
             .collect();
-        for b in 0..p1 {
-            for a in b..p1 {
-                cp.fixed[a + b * p1] = dot(columns[a], &weighted[b]);
+        for (b, wb) in weighted.iter().enumerate() {
+            for (a, col) in columns.iter().enumerate().skip(b) {
+                cp.fixed[a + b * p1] = dot(col, wb);
             }
         }
         for (t, shape) in cp.terms.iter().enumerate() {
@@ -137,8 +137,8 @@ impl Reweighter {
                 let entry = &self.entry[t - 1];
                 let values = &mut cp.first_column[t - 1].values;
                 if k0 == 1 && kt == 1 {
-                    for i in 0..n {
-                        values[entry[i] as usize] += w[i] * first.z[i] * term.z[i];
+                    for (((&e, wi), z0), zt) in entry.iter().zip(w).zip(&first.z).zip(&term.z) {
+                        values[e as usize] += wi * z0 * zt;
                     }
                     continue;
                 }
@@ -163,11 +163,11 @@ impl Reweighter {
                     let (ka, kb) = (ta.width, tb.width);
                     let qa = ta.nranef();
                     let block = &mut cp.dense[dense_pair_index(a, b)];
-                    for i in 0..n {
+                    for (i, wi) in w.iter().enumerate() {
                         let ra = za.refs[i] as usize * ka;
                         let cb = zb.refs[i] as usize * kb;
                         for c in 0..kb {
-                            let wz = w[i] * zb.z[i * kb + c];
+                            let wz = wi * zb.z[i * kb + c];
                             for rr in 0..ka {
                                 block[ra + rr + (cb + c) * qa] += za.z[i * ka + rr] * wz;
                             }

@@ -76,6 +76,9 @@ pub struct Pirls {
     eta_random: Vec<f64>,
     /// Scratch for Λu per term.
     b_scratch: Vec<Vec<f64>>,
+    /// offset + Xβ and the β it was computed for.
+    eta_fixed: Vec<f64>,
+    eta_fixed_beta: Option<Vec<f64>>,
     /// PIRLS iterations so far (all evaluations).
     pub(crate) iterations: usize,
     /// Whether the current state is a converged PIRLS solution (a warm start).
@@ -128,6 +131,8 @@ impl Pirls {
             mu_eta: vec![0.0; n],
             eta_random: vec![0.0; n],
             b_scratch: mm.terms.iter().map(|t| vec![0.0; t.nranef()]).collect(),
+            eta_fixed: vec![0.0; n],
+            eta_fixed_beta: None,
             iterations: 0,
             warm: false,
             iterations_here: 0,
@@ -168,16 +173,21 @@ impl Pirls {
     pub(crate) fn linear_predictor(&mut self, beta: &[f64], u: &[Vec<f64>]) {
         let n = self.nobs();
         let link = self.family.link();
-        self.eta.copy_from_slice(&self.offset);
-        for (j, b) in beta.iter().enumerate() {
-            if *b == 0.0 {
-                continue;
+        // offset + Xβ, recomputed only when β changes (never within a u-only PIRLS run).
+        if self.eta_fixed_beta.as_deref() != Some(beta) {
+            self.eta_fixed.copy_from_slice(&self.offset);
+            for (j, b) in beta.iter().enumerate() {
+                if *b == 0.0 {
+                    continue;
+                }
+                let col = self.x.col(j);
+                for (e, x) in self.eta_fixed.iter_mut().zip(col.iter()) {
+                    *e += x * b;
+                }
             }
-            let col = self.x.col(j);
-            for i in 0..n {
-                self.eta[i] += col[i] * b;
-            }
+            self.eta_fixed_beta = Some(beta.to_vec());
         }
+        self.eta.copy_from_slice(&self.eta_fixed);
         self.eta_random.iter_mut().for_each(|v| *v = 0.0);
         for (t, term) in self.terms.iter().enumerate() {
             let k = term.width();

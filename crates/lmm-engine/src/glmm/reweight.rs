@@ -99,6 +99,17 @@ impl Reweighter {
             let k = shape.width;
             let d = &mut cp.diagonal[t];
             let f = &mut cp.fixed_random[t];
+            if k == 1 && p1 == 1 {
+                // The u-only system: Z'WZ and Z'Wr.
+                for i in 0..n {
+                    let l = term.refs[i] as usize;
+                    let z = term.z[i];
+                    let wz = w[i] * z;
+                    d[l] += wz * z;
+                    f[l] += r[i] * wz;
+                }
+                continue;
+            }
             if k == 1 {
                 for i in 0..n {
                     let l = term.refs[i] as usize;

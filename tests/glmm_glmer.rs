@@ -171,3 +171,14 @@ fn bernoulli_random_slope() {
     );
     assert!(f.converged(), "{}", f.result().message);
 }
+
+#[test]
+fn singular_bernoulli_random_slope() {
+    let f = compare("verbagg_bernoulli_slope_laplace", &table("r/VerbAgg.csv"));
+    assert!(f.singular());
+    assert!(
+        f.notes().iter().any(|n| n.contains("singular")),
+        "{:?}",
+        f.notes()
+    );
+}

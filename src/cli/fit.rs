@@ -1,15 +1,15 @@
 //! `lmm-report fit`: a data file and an lme4 formula to a fitted model, through the engine's
 //! one entry point [`lmm_engine::fit`]. Owns what the command adds to it: reading the data
 //! ([`crate::io`]: CSV/TSV with the delimiter detected, Parquet, Arrow IPC, standard input),
-//! the design options (`--factor`, `--contrasts`, `--weights`), and the exit code of each
-//! failure.
+//! the design options (`--factor`, `--contrasts`, `--weights`), the GLMM options
+//! (`--family`, `--link`, `--nagq`, `--fast`), and the exit code of each failure.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
-use lmm_engine::{Contrasts, Criterion, Fit, FitOptions, OptimizerChoice, Table};
+use lmm_engine::{Contrasts, Criterion, Family, Fit, FitOptions, Link, OptimizerChoice, Table};
 
 use super::progress::Progress;
 use super::stdout::{error_line, note_line, write_result};
@@ -127,6 +127,41 @@ pub struct FitArgs {
     /// --replicates.
     #[command(flatten)]
     pub inference: super::fit_inference::InferenceArgs,
+    /// The response distribution: gaussian (a linear mixed model, the default), or binomial
+    /// or poisson for a generalised linear mixed model (lme4's glmer).
+    #[arg(long, default_value = "gaussian", value_parser = ["gaussian", "binomial", "poisson"])]
+    pub family: String,
+    /// The link of a GLMM: logit (binomial's default), probit or cloglog; log (poisson's).
+    #[arg(long, value_parser = ["logit", "probit", "cloglog", "log", "identity"])]
+    pub link: Option<String>,
+    /// GLMMs: adaptive Gauss-Hermite quadrature points, 1 (Laplace, the default) to 25; more
+    /// than 1 only with a single scalar random-effects term (lme4's nAGQ).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=25))]
+    pub nagq: u8,
+    /// GLMMs: lme4's nAGQ = 0 — β estimated inside PIRLS, only θ optimised (faster, a
+    /// slightly different optimum).
+    #[arg(long)]
+    pub fast: bool,
+}
+
+impl FitArgs {
+    /// The family and link the arguments ask for, or why they do not go together.
+    pub fn family(&self) -> Result<Family, String> {
+        let family = Family::from_name(&self.family)
+            .ok_or_else(|| format!("unknown family '{}'", self.family))?;
+        match self.link.as_deref() {
+            None => Ok(family),
+            Some(name) => Link::from_name(name)
+                .and_then(|link| family.with_link(link))
+                .ok_or_else(|| {
+                    format!(
+                        "the {} family has no {name} link (binomial: logit, probit, cloglog; \
+                         poisson: log)",
+                        family.name()
+                    )
+                }),
+        }
+    }
 }
 
 fn parse_contrasts(text: &str) -> Result<(String, Contrasts), String> {
@@ -161,6 +196,11 @@ impl FitArgs {
             } else {
                 OptimizerChoice::Auto
             });
+        let nagq = usize::from(self.nagq);
+        options = options
+            .with_family(self.family().unwrap_or_default())
+            .with_nagq(nagq.max(1))
+            .with_fast(self.fast || nagq == 0);
         options.factors = self.factors.clone();
         options.contrasts = self.contrasts.clone();
         options.weights = self.weights.clone();
@@ -182,7 +222,14 @@ impl FitArgs {
 pub fn run(args: FitArgs) -> ExitCode {
     const COMMAND: &str = "lmm-report fit";
     let json = args.json;
+    if let Err(message) = args.family() {
+        error_line(COMMAND, &message);
+        return ExitCode::from(2);
+    }
     let request = args.request();
+    if request.options.family.is_glmm() {
+        return run_glmm(&request, &args);
+    }
     let mut progress = Progress::new();
     let outcome = super::fit_inference::fit_model(&request, |e, f| progress.update(e, f));
     progress.finish();
@@ -202,6 +249,49 @@ pub fn run(args: FitArgs) -> ExitCode {
             error_line(COMMAND, &e.message);
             return ExitCode::from(e.code);
         }
+    };
+    match write_result(COMMAND, &text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// The fit command for a GLMM: the fit, its notes and its summary or JSON. The post-fit
+/// options are for linear mixed models; asking for one with a GLMM family is a usage error.
+fn run_glmm(request: &FitRequest, args: &FitArgs) -> ExitCode {
+    const COMMAND: &str = "lmm-report fit";
+    let asked = args.inference.requested();
+    if !asked.is_empty() {
+        error_line(
+            COMMAND,
+            &format!(
+                "{} {} for linear mixed models only, not with --family {}",
+                asked.join(", "),
+                if asked.len() == 1 { "is" } else { "are" },
+                args.family
+            ),
+        );
+        return ExitCode::from(2);
+    }
+    let mut progress = Progress::new();
+    let outcome = fit_data(request, |e, f| progress.update(e, f));
+    progress.finish();
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            error_line(COMMAND, &e.to_string());
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    for note in outcome.notes() {
+        note_line(COMMAND, note);
+    }
+    let text = if args.json {
+        let mut text = outcome.to_json().to_string_pretty();
+        text.push('\n');
+        text
+    } else {
+        outcome.to_string()
     };
     match write_result(COMMAND, &text) {
         Ok(()) => ExitCode::SUCCESS,

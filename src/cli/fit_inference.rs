@@ -68,6 +68,20 @@ impl InferenceArgs {
         self.confint.as_deref().and_then(ConfintMethod::from_name)
     }
 
+    /// The post-fit options given on the command line (those without a default value).
+    pub fn requested(&self) -> Vec<&'static str> {
+        [
+            (self.ddf.is_some(), "--ddf"),
+            (self.ranef, "--ranef"),
+            (self.fitted, "--fitted"),
+            (self.confint.is_some(), "--confint"),
+            (self.replicates.is_some(), "--replicates"),
+        ]
+        .into_iter()
+        .filter_map(|(given, name)| given.then_some(name))
+        .collect()
+    }
+
     fn wants_bootstrap(&self) -> bool {
         self.confint_method() == Some(ConfintMethod::Bootstrap) || self.replicates.is_some()
     }

@@ -10,9 +10,10 @@ use serde::Serialize;
 use crate::design::ModelMatrices;
 use crate::error::Error;
 use crate::formula::Formula;
+use crate::glmm::{GeneralizedLinearMixedModel, GlmmInfo};
 use crate::json::FitJson;
 use crate::lmm::{
-    ConditionalModes, Convergence, Criterion, FitResult, FixedEffect, LinearMixedModel,
+    ConditionalModes, Convergence, Criterion, FitResult, FixedEffect, LinearMixedModel, ModelError,
     VarianceComponent,
 };
 use crate::options::FitOptions;
@@ -37,6 +38,9 @@ pub fn fit_with_progress(
     options: &FitOptions,
     progress: impl FnMut(usize, f64),
 ) -> Result<Fit, Error> {
+    if options.family.is_glmm() {
+        return fit_glmm(Formula::parse(formula)?, table, options, progress);
+    }
     fit_parts(formula, table, options, progress).map(|(fit, _, _)| fit)
 }
 
@@ -48,6 +52,14 @@ pub(crate) fn fit_parts(
     options: &FitOptions,
     progress: impl FnMut(usize, f64),
 ) -> Result<(Fit, ModelMatrices, LinearMixedModel), Error> {
+    if options.family.is_glmm() {
+        return Err(ModelError::Unsupported(
+            "post-fit inference (df, intervals, the bootstrap, anova, predictions) is \
+             implemented for linear mixed models only, not for GLMMs"
+                .to_owned(),
+        )
+        .into());
+    }
     let formula = Formula::parse(formula)?;
     let matrices = ModelMatrices::build_with_options(&formula, table, options)?;
     let mut notes = design_notes(&matrices, table.nrows());
@@ -58,8 +70,31 @@ pub(crate) fn fit_parts(
         formula,
         result,
         notes,
+        glmm: None,
     };
     Ok((fit, matrices, model))
+}
+
+/// The GLMM path of [`fit`]: the family's response, PIRLS and the Laplace/AGQ deviance.
+fn fit_glmm(
+    formula: Formula,
+    table: &Table,
+    options: &FitOptions,
+    mut progress: impl FnMut(usize, f64),
+) -> Result<Fit, Error> {
+    let (matrices, response) = ModelMatrices::build_glm(&formula, table, options)?;
+    let mut notes = design_notes(&matrices, table.nrows());
+    notes.extend(response.notes.iter().cloned());
+    let mut model = GeneralizedLinearMixedModel::new(&matrices, &response, options.family)?;
+    let (result, info) = model.fit_with_progress(options, &mut progress)?;
+    notes.extend(info.notes.iter().cloned());
+    notes.extend(fit_notes(&result));
+    Ok(Fit {
+        formula,
+        result,
+        notes,
+        glmm: Some(info),
+    })
 }
 
 /// The notes about what the design step dropped or noticed.
@@ -107,6 +142,8 @@ pub struct Fit {
     formula: Formula,
     result: FitResult,
     notes: Vec<String>,
+    /// The family, link, quadrature and deviance of a GLMM; `None` for an LMM.
+    glmm: Option<GlmmInfo>,
 }
 
 impl Fit {
@@ -206,15 +243,26 @@ impl Fit {
         self.result.singular
     }
 
+    /// For a generalised linear mixed model: its family, link, number of quadrature points,
+    /// deviance and PIRLS iterations; `None` for a linear mixed model.
+    pub fn glmm(&self) -> Option<&GlmmInfo> {
+        self.glmm.as_ref()
+    }
+
     /// The JSON form, with the notes.
     pub fn to_json(&self) -> FitJson {
-        FitJson::new(&self.result, self.formula.text()).with_notes(self.notes.clone())
+        let json = FitJson::new(&self.result, self.formula.text()).with_notes(self.notes.clone());
+        match &self.glmm {
+            Some(info) => json.with_glmm(info),
+            None => json,
+        }
     }
 
     /// The printable summary, ending with the notes.
     pub fn summary(&self) -> FitSummary<'_> {
         FitSummary {
             notes: Some(&self.notes),
+            glmm: self.glmm.as_ref(),
             ..self.result.summary(self.formula.text())
         }
     }

@@ -2,7 +2,9 @@
 //! preserves it), so the schema is stable:
 //!
 //! ```text
-//! {"formula", "criterion": "ML"|"REML", "nobs", "objective", "loglik", "aic", "bic", "sigma",
+//! {"formula", "criterion": "ML"|"REML",
+//!  ["family", "link", "nagq", "deviance", "df_resid", "pirls_iterations": GLMMs only],
+//!  "nobs", "objective", "loglik", "aic", "bic", "sigma",
 //!  "theta": [..], "fixed": [{"name","estimate","std_error","z","p_value"}],
 //!  "random": [{"group","term","variance","std_dev"}],
 //!  "correlations": [{"group","term1","term2","correlation"}],
@@ -33,6 +35,7 @@
 
 use serde::Serialize;
 
+use crate::glmm::{Family, GlmmInfo, Link};
 use crate::inference::confint::ConfintRow;
 use crate::inference::ranef::RanefRow;
 use crate::inference::{CoefficientTest, Ddf};
@@ -96,6 +99,24 @@ pub struct FitJson {
     pub formula: String,
     /// "ML" or "REML".
     pub criterion: Criterion,
+    /// GLMMs only: `binomial`, `poisson`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<Family>,
+    /// GLMMs only: `logit`, `probit`, `cloglog`, `log`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<Link>,
+    /// GLMMs only: quadrature points (1 Laplace, 0 fast), lme4's `nAGQ`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nagq: Option<usize>,
+    /// GLMMs only: lme4's `deviance()` (sum of the conditional deviance residuals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deviance: Option<f64>,
+    /// GLMMs only: residual degrees of freedom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df_resid: Option<usize>,
+    /// GLMMs only: PIRLS iterations over the whole fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pirls_iterations: Option<usize>,
     /// Number of observations.
     pub nobs: usize,
     /// Deviance (ML) or REML criterion.
@@ -197,6 +218,12 @@ impl FitJson {
         Self {
             formula: formula.to_string(),
             criterion: fit.criterion,
+            family: None,
+            link: None,
+            nagq: None,
+            deviance: None,
+            df_resid: None,
+            pirls_iterations: None,
             nobs: fit.nobs,
             objective: fit.objective,
             loglik: fit.loglik,
@@ -258,6 +285,20 @@ impl FitJson {
     /// The same JSON with `notes`.
     pub fn with_notes(mut self, notes: Vec<String>) -> Self {
         self.notes = notes;
+        self
+    }
+
+    /// The JSON of a GLMM: family, link, nAGQ, deviance, residual degrees of freedom and
+    /// PIRLS iterations added; no residual row in `random` (σ is 1 by definition).
+    pub fn with_glmm(mut self, info: &GlmmInfo) -> Self {
+        self.family = Some(info.family);
+        self.link = Some(info.link);
+        self.nagq = Some(info.nagq);
+        self.deviance = Some(info.deviance);
+        self.df_resid = Some(info.df_resid);
+        self.pirls_iterations = Some(info.pirls_iterations);
+        self.random
+            .retain(|r| r.group != "Residual" || !r.term.is_empty());
         self
     }
 

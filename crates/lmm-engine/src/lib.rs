@@ -92,6 +92,7 @@ mod design;
 mod error;
 mod fit;
 mod formula;
+mod glmm;
 pub mod inference;
 mod json;
 mod linalg;
@@ -104,6 +105,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub use design::GlmResponse;
 pub use design::{DesignError, ModelMatrices, RandomEffectsTerm};
 pub use error::Error;
 pub use fit::{fit, fit_with_progress, Fit};
@@ -111,6 +113,7 @@ pub use formula::{
     Argument, BinaryOp, Expr, Formula, FormulaError, Function, Grouping, RandomTerm, Term, TermSet,
     Transform,
 };
+pub use glmm::{Family, GeneralizedLinearMixedModel, GlmmInfo, Link};
 pub use json::{CorrelationJson, FitJson, FixedJson, RandomJson};
 pub use lmm::{
     ConditionalModes, Convergence, ConvergenceStatus, Criterion, FitResult, FixedEffect,

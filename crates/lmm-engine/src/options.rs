@@ -3,6 +3,7 @@
 //! tolerances, a starting point). One value describes a fit completely, so a fit can be
 //! repeated from its options alone.
 
+use crate::glmm::Family;
 use crate::lmm::Criterion;
 use crate::optim::BobyqaSettings;
 
@@ -91,8 +92,19 @@ pub struct FitOptions {
     /// the column inside `factor()`); factors not listed use treatment contrasts.
     pub contrasts: Vec<(String, Contrasts)>,
     /// A column of prior weights (lme4's `weights=`): observation i has residual variance
-    /// σ²/wᵢ. Every weight of the rows used must be present, finite and positive.
+    /// σ²/wᵢ. Every weight of the rows used must be present, finite and positive. For a
+    /// binomial GLMM with a proportion response, the numbers of trials.
     pub weights: Option<String>,
+    /// The response distribution and link: [`Family::Gaussian`] (the default) fits a linear
+    /// mixed model, any other family a generalised linear mixed model (lme4's `glmer`).
+    pub family: Family,
+    /// GLMMs: the number of adaptive Gauss–Hermite quadrature points per random effect (lme4's
+    /// `nAGQ`): 1 (the default) is the Laplace approximation; 2..=25 only for a single scalar
+    /// random-effects term. 0 is the same as `fast`.
+    pub nagq: usize,
+    /// GLMMs: lme4's `nAGQ = 0` (MixedModels.jl's `fast = true`): β is estimated inside the
+    /// penalised iteratively reweighted least squares and only θ is optimised.
+    pub fast: bool,
 }
 
 impl Default for FitOptions {
@@ -111,6 +123,9 @@ impl Default for FitOptions {
             factors: Vec::new(),
             contrasts: Vec::new(),
             weights: None,
+            family: Family::Gaussian,
+            nagq: 1,
+            fast: false,
         }
     }
 }
@@ -162,6 +177,24 @@ impl FitOptions {
     /// Prior weights from `column`.
     pub fn with_weights(mut self, column: impl Into<String>) -> Self {
         self.weights = Some(column.into());
+        self
+    }
+
+    /// The response family and link (a GLMM unless [`Family::Gaussian`]).
+    pub fn with_family(mut self, family: Family) -> Self {
+        self.family = family;
+        self
+    }
+
+    /// The number of adaptive Gauss–Hermite quadrature points (GLMMs; 1 = Laplace).
+    pub fn with_nagq(mut self, nagq: usize) -> Self {
+        self.nagq = nagq;
+        self
+    }
+
+    /// lme4's `nAGQ = 0`: β inside PIRLS, only θ optimised (GLMMs).
+    pub fn with_fast(mut self, fast: bool) -> Self {
+        self.fast = fast;
         self
     }
 

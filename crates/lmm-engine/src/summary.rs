@@ -29,6 +29,7 @@ use std::fmt;
 /// prints that fact once, as a warning.
 pub(crate) const NOT_CONVERGED_NOTE: &str = "the fit did not converge";
 
+use crate::glmm::GlmmInfo;
 use crate::lmm::deviance::Criterion;
 use crate::lmm::fit_result::FitResult;
 
@@ -45,6 +46,9 @@ pub struct FitSummary<'a> {
     /// t tests with denominator degrees of freedom ([`crate::inference`]) to show instead of
     /// the z tests: columns `df`, `t`, `Pr(>|t|)`.
     pub tests: Option<&'a [crate::inference::CoefficientTest]>,
+    /// For a GLMM: family, link and quadrature (printed as lme4 prints them); `None` for an
+    /// LMM.
+    pub glmm: Option<&'a GlmmInfo>,
 }
 
 impl FitResult {
@@ -55,6 +59,7 @@ impl FitResult {
             formula,
             notes: None,
             tests: None,
+            glmm: None,
         }
     }
 }
@@ -132,27 +137,31 @@ fn write_table(
 impl fmt::Display for FitSummary<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let fit = self.fit;
-        match fit.criterion {
-            Criterion::Ml => writeln!(f, "Linear mixed model fit by maximum likelihood")?,
-            Criterion::Reml => writeln!(f, "Linear mixed model fit by REML")?,
+        if let Some(info) = self.glmm {
+            write_glmm_header(f, fit, info, self.formula)?;
+        } else {
+            match fit.criterion {
+                Criterion::Ml => writeln!(f, "Linear mixed model fit by maximum likelihood")?,
+                Criterion::Reml => writeln!(f, "Linear mixed model fit by REML")?,
+            }
+            writeln!(f, " {}", self.formula)?;
+            if fit.criterion == Criterion::Reml {
+                writeln!(f, " REML criterion at convergence: {:.4}", fit.objective)?;
+            }
+            let ic = [fit.loglik, -2.0 * fit.loglik, fit.aic, fit.aicc, fit.bic];
+            write_table(
+                f,
+                &[
+                    ["logLik", "-2 logLik", "AIC", "AICc", "BIC"]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                    ic.iter().map(|v| format!("{v:.4}")).collect(),
+                ],
+                &[],
+                "  ",
+            )?;
         }
-        writeln!(f, " {}", self.formula)?;
-        if fit.criterion == Criterion::Reml {
-            writeln!(f, " REML criterion at convergence: {:.4}", fit.objective)?;
-        }
-        let ic = [fit.loglik, -2.0 * fit.loglik, fit.aic, fit.aicc, fit.bic];
-        write_table(
-            f,
-            &[
-                ["logLik", "-2 logLik", "AIC", "AICc", "BIC"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-                ic.iter().map(|v| format!("{v:.4}")).collect(),
-            ],
-            &[],
-            "  ",
-        )?;
         writeln!(f)?;
 
         writeln!(f, "Variance components:")?;
@@ -184,13 +193,16 @@ impl fmt::Display for FitSummary<'_> {
                 ]);
             }
         }
-        rows.push(vec![
-            "Residual".to_string(),
-            String::new(),
-            format_significant(fit.residual_variance(), 6),
-            format_significant(fit.sigma, 6),
-            String::new(),
-        ]);
+        // A GLMM has no residual variance (σ = 1 by definition), as lme4 prints it.
+        if self.glmm.is_none() {
+            rows.push(vec![
+                "Residual".to_string(),
+                String::new(),
+                format_significant(fit.residual_variance(), 6),
+                format_significant(fit.sigma, 6),
+                String::new(),
+            ]);
+        }
         // The Corr. column only where some term has correlations to show (as MixedModels.jl).
         if fit
             .variance_components
@@ -303,6 +315,46 @@ impl fmt::Display for FitSummary<'_> {
         }
         Ok(())
     }
+}
+
+/// lme4's header of a GLMM summary: method, family and link, formula, and the AIC, BIC,
+/// logLik, −2 logLik, deviance and df.resid line.
+fn write_glmm_header(
+    f: &mut fmt::Formatter<'_>,
+    fit: &FitResult,
+    info: &GlmmInfo,
+    formula: &str,
+) -> fmt::Result {
+    let method = if info.nagq == 1 {
+        "Laplace Approximation".to_owned()
+    } else {
+        format!("Adaptive Gauss-Hermite Quadrature, nAGQ = {}", info.nagq)
+    };
+    writeln!(
+        f,
+        "Generalized linear mixed model fit by maximum likelihood ({method})"
+    )?;
+    writeln!(f, " Family: {} ( {} )", info.family, info.link)?;
+    writeln!(f, " {formula}")?;
+    write_table(
+        f,
+        &[
+            ["AIC", "BIC", "logLik", "-2 logLik", "deviance", "df.resid"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            vec![
+                format!("{:.4}", fit.aic),
+                format!("{:.4}", fit.bic),
+                format!("{:.4}", fit.loglik),
+                format!("{:.4}", -2.0 * fit.loglik),
+                format!("{:.4}", info.deviance),
+                info.df_resid.to_string(),
+            ],
+        ],
+        &[],
+        "  ",
+    )
 }
 
 #[cfg(test)]

@@ -147,6 +147,32 @@ pub enum DesignError {
         /// What is wrong: "is missing", "is negative (-1)", …
         problem: String,
     },
+    /// A response value outside the support of the GLMM family (a negative or fractional
+    /// count, a proportion outside [0, 1], a negative side of `cbind`).
+    #[error(
+        "the response `{response}` is {value} in data row {row}, outside the {family}          family's support: {problem}"
+    )]
+    ResponseOutOfSupport {
+        /// The response as written (`TICKS`, `cbind(incidence, size - incidence)`).
+        response: String,
+        /// 1-based data row.
+        row: usize,
+        /// The offending value (for `cbind`, the offending side).
+        value: f64,
+        /// `binomial`, `poisson`.
+        family: &'static str,
+        /// What the family needs.
+        problem: String,
+    },
+    /// A response the family cannot take: `cbind()` without the binomial family, a text
+    /// column for a count family.
+    #[error("the response `{response}` {problem}")]
+    ResponseFamily {
+        /// The response as written.
+        response: String,
+        /// Why not, and what to do.
+        problem: String,
+    },
     /// A factor has more levels than fit the `u32` level indices.
     #[error("factor `{name}` has more than {} levels", u32::MAX)]
     TooManyLevels {

@@ -67,7 +67,8 @@ impl<'a> ModelFrame<'a> {
                 });
             }
         }
-        if formula.transform(formula.response()).is_none() {
+        // A GLMM takes a two-level text response (binomial); the family checks it.
+        if formula.transform(formula.response()).is_none() && !options.family.is_glmm() {
             match columns.get(formula.response()) {
                 Some(Column::Numeric(_) | Column::Integer(_)) => {}
                 // The response is always among the used columns, so `None` cannot happen.
@@ -196,6 +197,12 @@ impl<'a> ModelFrame<'a> {
                 };
                 Ok(Variable::Numeric(self.kept(label, &scaled)?))
             }
+            Transform::Cbind { .. } => Err(DesignError::ResponseFamily {
+                response: label.to_owned(),
+                problem: "is a binomial response: fit it with the binomial family \
+                          (--family binomial)"
+                    .to_owned(),
+            }),
             Transform::Poly { x, degree, raw } => {
                 let all = self.evaluate(x, label)?;
                 let columns = match self.reference_rows {

@@ -30,6 +30,7 @@ mod coding;
 mod error;
 mod factor;
 mod frame;
+mod glm_response;
 mod notes;
 mod random;
 #[cfg(test)]
@@ -45,6 +46,7 @@ use crate::table::Table;
 use aliasing::drop_aliased;
 pub use error::DesignError;
 use frame::ModelFrame;
+pub use glm_response::GlmResponse;
 
 /// One random-effects term `(z1 + z2 + … | group)`, stored in the compact "ReMat" form of
 /// MixedModels.jl: for every observation the index of its grouping level and its `k` model-row
@@ -165,7 +167,32 @@ impl ModelMatrices {
         data.check_contrasts()?;
         let y = data.response()?;
         let weights = data.weights()?;
+        Self::assemble(&data, formula, y, weights, rows_dropped)
+    }
 
+    /// The model matrices of a GLMM and its response as `options.family` defines it
+    /// ([`GlmResponse`]); `y` of the matrices is the response without the offsets, and the
+    /// prior weights are in the response (its `weights`), not in the matrices.
+    pub fn build_glm(
+        formula: &Formula,
+        table: &Table,
+        options: &FitOptions,
+    ) -> Result<(ModelMatrices, GlmResponse), DesignError> {
+        let (data, rows_dropped) = ModelFrame::new(formula, table, options)?;
+        data.check_contrasts()?;
+        let response = data.glm_response(options.family)?;
+        let mm = Self::assemble(&data, formula, response.y.clone(), None, rows_dropped)?;
+        Ok((mm, response))
+    }
+
+    /// X, the random-effects terms and the notes over the frame's rows, with `y`.
+    fn assemble(
+        data: &ModelFrame<'_>,
+        formula: &Formula,
+        y: Vec<f64>,
+        weights: Option<Vec<f64>>,
+        rows_dropped: usize,
+    ) -> Result<ModelMatrices, DesignError> {
         let (kept, dropped) = drop_aliased(data.model_columns(formula.fixed())?);
         let x = Mat::from_fn(data.nobs(), kept.len(), |i, j| kept[j].values[i]);
         let fixed_names = kept.into_iter().map(|c| c.name).collect();

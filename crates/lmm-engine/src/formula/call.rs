@@ -40,9 +40,9 @@ impl Parser<'_> {
         } else {
             let meaning = transform(function, &args).map_err(|m| self.error(pos, m))?;
             let reads: Vec<String> = meaning
-                .argument()
-                .columns()
+                .expressions()
                 .into_iter()
+                .flat_map(Expr::columns)
                 .map(str::to_owned)
                 .collect();
             if !self.calls.iter().any(|(l, _)| *l == label) {

@@ -39,11 +39,13 @@ pub enum Function {
     Scale,
     /// `offset(expr)`: a known term with coefficient 1.
     Offset,
+    /// `cbind(successes, failures)`: a binomial response (only as the response).
+    Cbind,
 }
 
 impl Function {
     /// Every function, in the order the supported list is shown.
-    pub const ALL: [Function; 13] = [
+    pub const ALL: [Function; 14] = [
         Function::Factor,
         Function::AsFactor,
         Function::Log,
@@ -57,6 +59,7 @@ impl Function {
         Function::Poly,
         Function::Scale,
         Function::Offset,
+        Function::Cbind,
     ];
 
     /// The name as written in R.
@@ -75,6 +78,7 @@ impl Function {
             Function::Poly => "poly",
             Function::Scale => "scale",
             Function::Offset => "offset",
+            Function::Cbind => "cbind",
         }
     }
 
@@ -309,6 +313,14 @@ pub enum Transform {
         /// Divide by the standard deviation (the root mean square when not centred).
         scale: bool,
     },
+    /// `cbind(successes, failures)`: a binomial response given as two counts, each an
+    /// element-wise numeric expression (`cbind(incidence, size - incidence)`).
+    Cbind {
+        /// The number of successes.
+        successes: Expr,
+        /// The number of failures.
+        failures: Expr,
+    },
 }
 
 impl Transform {
@@ -317,6 +329,18 @@ impl Transform {
         match self {
             Transform::Factor(x) | Transform::Numeric(x) => x,
             Transform::Poly { x, .. } | Transform::Scale { x, .. } => x,
+            Transform::Cbind { successes, .. } => successes,
+        }
+    }
+
+    /// Every expression whose columns the variable reads (both sides of `cbind`).
+    pub fn expressions(&self) -> Vec<&Expr> {
+        match self {
+            Transform::Cbind {
+                successes,
+                failures,
+            } => vec![successes, failures],
+            other => vec![other.argument()],
         }
     }
 
@@ -401,6 +425,15 @@ pub(super) fn transform(function: Function, args: &[Argument]) -> Result<Transfo
             })
         }
         Function::Offset => Err("offset() is a term of its own: add it with '+'".to_owned()),
+        Function::Cbind => {
+            let [successes, failures] = positional::<2>(name, args)?;
+            check_numeric_expression(successes, name)?;
+            check_numeric_expression(failures, name)?;
+            Ok(Transform::Cbind {
+                successes: successes.clone(),
+                failures: failures.clone(),
+            })
+        }
         _ => {
             let call = Expr::Call(function, args.to_vec());
             check_numeric_expression(&call, name)?;

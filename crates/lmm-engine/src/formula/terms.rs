@@ -287,6 +287,17 @@ impl Formula {
                 ),
             ));
         }
+        // cbind(successes, failures) is a binomial response, never a model term.
+        if let Some((label, _)) = calls
+            .iter()
+            .find(|(l, t)| matches!(t, Transform::Cbind { .. }) && *l != response)
+        {
+            return Err(syntax_error(
+                text,
+                text.find("cbind(").unwrap_or(0),
+                format!("{label} can only be the response (left of '~') of a binomial model"),
+            ));
+        }
         if let Some((_, meaning)) = calls.iter().find(|(l, _)| *l == response) {
             if matches!(meaning, Transform::Factor(_) | Transform::Poly { .. }) {
                 return Err(syntax_error(

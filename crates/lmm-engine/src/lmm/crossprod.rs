@@ -103,9 +103,22 @@ pub struct CrossProducts {
 impl CrossProducts {
     /// Validates the model matrices and forms every cross-product block.
     pub fn new(mm: &ModelMatrices) -> Result<Self, ModelError> {
+        validate(mm, false)?;
+        Ok(Self::build(mm))
+    }
+
+    /// Validates model matrices for a GLMM: as [`CrossProducts::new`], except that a grouping
+    /// factor may have as many levels as there are observations (an observation-level random
+    /// effect, which glmer allows and which a GLMM can identify).
+    pub(crate) fn validate_glmm(mm: &ModelMatrices) -> Result<(), ModelError> {
+        validate(mm, true)
+    }
+
+    /// Forms every cross-product block of model matrices already validated (the GLMM's
+    /// reweighting step calls this once per iteration, on the same validated design).
+    pub(crate) fn build(mm: &ModelMatrices) -> Self {
         let n = mm.y.len();
         let p = mm.x.ncols();
-        validate(mm)?;
         // Prior weights: the cross-products of the √w-scaled rows.
         let scaled;
         let (mm, sum_log_weights) = match &mm.weights {
@@ -231,7 +244,7 @@ impl CrossProducts {
 
         let fixed = gram(&xy);
 
-        Ok(Self {
+        Self {
             terms,
             p,
             nobs: n,
@@ -241,7 +254,7 @@ impl CrossProducts {
             fixed_random,
             fixed,
             sum_log_weights,
-        })
+        }
     }
 }
 
@@ -297,7 +310,7 @@ fn for_each_run(refs: &[u32], mut f: impl FnMut(usize, std::ops::Range<usize>)) 
 }
 
 /// Checks dimensions, index ranges, finiteness and lme4's identifiability rules.
-fn validate(mm: &ModelMatrices) -> Result<(), ModelError> {
+fn validate(mm: &ModelMatrices, allow_as_many_levels: bool) -> Result<(), ModelError> {
     let n = mm.y.len();
     let p = mm.x.ncols();
     if mm.terms.is_empty() {
@@ -379,7 +392,14 @@ fn validate(mm: &ModelMatrices) -> Result<(), ModelError> {
         }
         // lme4's check.nobs.vs.nlev and check.nobs.vs.nRE ("stop" by default): with as many
         // random effects as observations the variance components are not identifiable.
-        if term.nlevels() >= n {
+        let too_many = |count: usize| {
+            if allow_as_many_levels {
+                count > n
+            } else {
+                count >= n
+            }
+        };
+        if too_many(term.nlevels()) {
             return Err(ModelError::TooFewObservations {
                 nobs: n,
                 what: format!(
@@ -389,7 +409,7 @@ fn validate(mm: &ModelMatrices) -> Result<(), ModelError> {
                 ),
             });
         }
-        if term.nranef() >= n {
+        if too_many(term.nranef()) {
             return Err(ModelError::TooFewObservations {
                 nobs: n,
                 what: format!(

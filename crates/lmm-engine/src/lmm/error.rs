@@ -36,6 +36,10 @@ pub enum ModelError {
     /// The optimiser could not run (invalid settings) or never found a finite objective.
     #[error("optimiser failure: {0}")]
     Optimizer(String),
+    /// The request combines things the engine does not do (e.g. post-fit inference on a
+    /// GLMM); the message says what.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl ModelError {
@@ -47,6 +51,7 @@ impl ModelError {
             ModelError::NoRandomEffects
                 | ModelError::TooFewObservations { .. }
                 | ModelError::NonFinite(_)
+                | ModelError::Unsupported(_)
         )
     }
 }

@@ -182,8 +182,9 @@ impl BlockedCholesky {
         &self.a
     }
 
-    /// The cross-products, for replacing the response (a parametric-bootstrap replicate);
-    /// the caller refactors before reading the factor again.
+    /// The cross-products, for refilling their values in place: a new response (a
+    /// parametric-bootstrap replicate) or the GLMM's reweighted system (same terms, sparsity
+    /// pattern and p). Call [`BlockedCholesky::update`] before reading the factor again.
     pub fn cross_products_mut(&mut self) -> &mut CrossProducts {
         &mut self.a
     }

@@ -1,0 +1,181 @@
+//! [`Family`]: the response distribution of a generalised linear mixed model and its link —
+//! variance function, deviance residuals and the log-density that lme4's `aic()` sums — with
+//! R's `binomial()` and `poisson()` conventions.
+
+use serde::Serialize;
+
+use super::link::Link;
+
+/// The conditional distribution of the response given the random effects, with its link
+/// ([`crate::FitOptions::with_family`]). `Gaussian` with the identity link is the linear
+/// mixed model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Family {
+    /// Normal errors, identity link: a linear mixed model (`lmer`).
+    #[default]
+    Gaussian,
+    /// Binomial: a 0/1 or two-level response, `cbind(successes, failures)`, or a proportion
+    /// with the number of trials as prior weights. Links: logit (canonical), probit, cloglog.
+    Binomial(Link),
+    /// Poisson counts. Link: log (canonical).
+    Poisson(Link),
+}
+
+impl Family {
+    /// The family with its canonical link from R's name: `gaussian`, `binomial`, `poisson`.
+    pub fn from_name(name: &str) -> Option<Family> {
+        match name {
+            "gaussian" => Some(Family::Gaussian),
+            "binomial" => Some(Family::Binomial(Link::Logit)),
+            "poisson" => Some(Family::Poisson(Link::Log)),
+            _ => None,
+        }
+    }
+
+    /// The same family with another link, if the family supports it (binomial: logit,
+    /// probit, cloglog; Poisson: log; Gaussian: identity).
+    pub fn with_link(self, link: Link) -> Option<Family> {
+        match (self, link) {
+            (Family::Binomial(_), Link::Logit | Link::Probit | Link::Cloglog) => {
+                Some(Family::Binomial(link))
+            }
+            (Family::Poisson(_), Link::Log) => Some(Family::Poisson(link)),
+            (Family::Gaussian, Link::Identity) => Some(Family::Gaussian),
+            _ => None,
+        }
+    }
+
+    /// R's name: `gaussian`, `binomial`, `poisson`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Gaussian => "gaussian",
+            Family::Binomial(_) => "binomial",
+            Family::Poisson(_) => "poisson",
+        }
+    }
+
+    /// The link.
+    pub fn link(self) -> Link {
+        match self {
+            Family::Gaussian => Link::Identity,
+            Family::Binomial(l) | Family::Poisson(l) => l,
+        }
+    }
+
+    /// True for the families fitted as GLMMs (everything but the Gaussian).
+    pub fn is_glmm(self) -> bool {
+        !matches!(self, Family::Gaussian)
+    }
+
+    /// The variance function V(μ).
+    pub fn variance(self, mu: f64) -> f64 {
+        match self {
+            Family::Gaussian => 1.0,
+            Family::Binomial(_) => mu * (1.0 - mu),
+            Family::Poisson(_) => mu,
+        }
+    }
+
+    /// The deviance residual of one observation (R's `dev.resids`), with glm weight `wt`.
+    pub fn deviance_residual(self, y: f64, mu: f64, wt: f64) -> f64 {
+        match self {
+            Family::Gaussian => wt * (y - mu) * (y - mu),
+            Family::Binomial(_) => 2.0 * wt * (y_log_y(y, mu) + y_log_y(1.0 - y, 1.0 - mu)),
+            Family::Poisson(_) => {
+                let r = if y > 0.0 {
+                    y * (y / mu).ln() - (y - mu)
+                } else {
+                    mu
+                };
+                2.0 * wt * r
+            }
+        }
+    }
+}
+
+impl Serialize for Family {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// y·log(y/μ), 0 at y = 0 (R's `y_log_y`).
+fn y_log_y(y: f64, mu: f64) -> f64 {
+    if y > 0.0 {
+        y * (y / mu).ln()
+    } else {
+        0.0
+    }
+}
+
+/// log Γ(x) for x > 0 (Lanczos, g = 7, nine terms; relative error below 1e-15 in the range
+/// the binomial and Poisson constants need).
+pub(crate) fn ln_gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection.
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + G + 0.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// log of the binomial coefficient C(n, k).
+pub(crate) fn ln_choose(n: f64, k: f64) -> f64 {
+    ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_gamma_matches_factorials() {
+        let mut f = 0.0f64;
+        for n in 1..60 {
+            f += (n as f64).ln();
+            let got = ln_gamma(n as f64 + 1.0);
+            assert!((got - f).abs() < 1e-12 * f.max(1.0), "{n}: {got} vs {f}");
+        }
+        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-14);
+        assert!((ln_choose(14.0, 2.0) - 91f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn deviance_residuals_are_zero_at_the_data() {
+        let b = Family::Binomial(Link::Logit);
+        assert!(b.deviance_residual(0.25, 0.25, 4.0).abs() < 1e-15);
+        assert!(b.deviance_residual(0.0, 0.3, 1.0) > 0.0);
+        let p = Family::Poisson(Link::Log);
+        assert!(p.deviance_residual(3.0, 3.0, 1.0).abs() < 1e-15);
+        assert!((p.deviance_residual(0.0, 2.0, 1.0) - 4.0).abs() < 1e-15);
+        assert_eq!(
+            Family::from_name("binomial").unwrap().with_link(Link::Log),
+            None
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! Generalised linear mixed models, as lme4's `glmer` and MixedModels.jl's
+//! `GeneralizedLinearMixedModel` fit them, on the linear mixed model's formula, design and
+//! blocked Cholesky factor.
+//!
+//! * [`family`] and [`link`]: binomial (logit, probit, cloglog) and Poisson (log), with R's
+//!   numerics;
+//! * [`pirls`]: penalised iteratively reweighted least squares for the conditional modes, one
+//!   weighted LMM solve per iteration, with step halving;
+//! * [`laplace`]: the Laplace deviance on lme4's scale (full conditional density), so that
+//!   `logLik` equals lme4's; [`agq`]: adaptive Gauss–Hermite quadrature for a single scalar
+//!   random-effects term (`nAGQ` up to 25);
+//! * [`model`]: the model and its objectives; [`strategy`]: the fast stage (θ only, β inside
+//!   PIRLS — lme4's `nAGQ = 0`) then the joint (θ, β) BOBYQA stage, as glmer;
+//!   [`convergence`]: the finite-difference check at the optimum; [`result`]: the fitted
+//!   values with lme4's conventions.
+
+pub mod agq;
+pub mod convergence;
+pub mod family;
+pub mod laplace;
+pub mod link;
+pub mod model;
+pub mod pirls;
+pub mod result;
+pub mod reweight;
+pub mod strategy;
+
+pub use family::Family;
+pub use link::Link;
+pub use model::GeneralizedLinearMixedModel;
+pub use result::GlmmInfo;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,208 @@
+//! How a [`GeneralizedLinearMixedModel`] is fitted, as `glmer` does it:
+//!
+//! 1. **fast stage** (lme4's `nAGQ = 0`): BOBYQA over θ, with β and u from joint PIRLS at each
+//!    θ; with `fast` this is the fit;
+//! 2. **joint stage**: BOBYQA over (θ, β) on the Laplace (or adaptive-quadrature) deviance,
+//!    with u from PIRLS at each point, starting from the fast stage's estimates.
+//!
+//! Both stages work in unit-free coordinates: θ̃ of [`crate::lmm::scaling`] (each
+//! random-effects column standardised), and β as `β₀ + s ⊙ δ` with `β₀`, `s` the fast stage's
+//! estimates and standard errors, so that one trust-region radius suits every coefficient
+//! whatever its units (grouseticks' intercept is 11, its `HEIGHT` slope −0.02). At the optimum
+//! the gradient and Hessian are checked by central differences ([`super::convergence`]).
+
+use crate::lmm::fit_result::{Convergence, ConvergenceStatus, FitResult, Optimizer};
+use crate::lmm::ModelError;
+use crate::optim::{minimize_bobyqa, BobyqaSettings};
+use crate::options::FitOptions;
+
+use super::convergence::check_optimum;
+use super::model::GeneralizedLinearMixedModel;
+use super::pirls::PirlsFailure;
+use super::result::GlmmInfo;
+
+/// Final trust-region radius of the fast stage when it only provides a start.
+const START_RHO_END: f64 = 1e-4;
+/// Initial trust-region radius of the joint stage (a fraction of a standard error in β).
+const JOINT_RHO_BEGIN: f64 = 0.05;
+
+impl GeneralizedLinearMixedModel {
+    /// Fits the model with `options` (family already set; `nagq`, `fast`, optimiser budget and
+    /// tolerances, starting θ), calling `progress(evaluations, objective)` after each
+    /// evaluation.
+    pub fn fit_with_progress(
+        &mut self,
+        options: &FitOptions,
+        progress: &mut dyn FnMut(usize, f64),
+    ) -> Result<(FitResult, GlmmInfo), ModelError> {
+        let nagq = if options.fast { 0 } else { options.nagq };
+        self.check_nagq(nagq)?;
+        let layout = self.theta_layout().clone();
+        let nt = layout.len();
+        let p = self.nfixed();
+        let lower = layout.lower_bounds();
+        let scaling = self.scaling.clone();
+        let start = match &options.initial_theta {
+            Some(theta) if theta.len() != nt => {
+                return Err(ModelError::ThetaLength {
+                    got: theta.len(),
+                    expected: nt,
+                })
+            }
+            Some(theta) => scaling.to_internal(theta),
+            None => layout.initial(),
+        };
+        let mut failure: Option<PirlsFailure> = None;
+
+        // Stage 1: θ only, β inside PIRLS.
+        let stage1 = BobyqaSettings {
+            rho_end: if nagq == 0 {
+                options.rho_end
+            } else {
+                START_RHO_END.max(options.rho_end)
+            },
+            ..options.bobyqa()
+        };
+        let first = {
+            let mut f = |x: &[f64]| {
+                let theta = scaling.to_user(x);
+                let v = match self.deviance_fast(&theta) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        failure = Some(e);
+                        self.pirls.reset();
+                        f64::INFINITY
+                    }
+                };
+                progress(self.evaluations, v);
+                v
+            };
+            minimize_bobyqa(&mut f, &start, &lower, &stage1)
+        }
+        .map_err(|e| pirls_error(e, failure.as_ref()))?;
+        let theta1 = scaling.to_user(&first.theta);
+        // The check moves the PIRLS state; the final evaluation puts it back at θ̂.
+        let fast_convergence =
+            (nagq == 0).then(|| self.certify_fast(&first.theta, first.converged));
+        self.pirls.reset();
+        let objective1 = self
+            .deviance_fast(&theta1)
+            .map_err(|e| pirls_error(ModelError::Optimizer(String::new()), Some(&e)))?;
+
+        if let Some(convergence) = fast_convergence {
+            return Ok(self.assemble(theta1, objective1, 0, convergence, first.message.clone()));
+        }
+
+        // Stage 2: (θ, β) jointly, β = β₀ + s ⊙ δ.
+        let beta0 = self.beta().to_vec();
+        let se0 = self.fixed_standard_errors()?;
+        let mut x0 = first.theta.clone();
+        x0.extend(std::iter::repeat_n(0.0, p));
+        let mut lower2 = lower.clone();
+        lower2.extend(std::iter::repeat_n(f64::NEG_INFINITY, p));
+        let stage2 = BobyqaSettings {
+            rho_begin: JOINT_RHO_BEGIN.max(options.rho_end),
+            max_evaluations: options
+                .max_evaluations
+                .saturating_sub(self.evaluations)
+                .max(1),
+            ..options.bobyqa()
+        };
+        let map = |x: &[f64]| -> (Vec<f64>, Vec<f64>) {
+            let theta = scaling.to_user(&x[..nt]);
+            let beta = (0..p).map(|j| beta0[j] + se0[j] * x[nt + j]).collect();
+            (theta, beta)
+        };
+        let second = {
+            let mut f = |x: &[f64]| {
+                let (theta, beta) = map(x);
+                let v = match self.deviance(&theta, &beta, nagq) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        failure = Some(e);
+                        self.pirls.reset();
+                        f64::INFINITY
+                    }
+                };
+                progress(self.evaluations, v);
+                v
+            };
+            minimize_bobyqa(&mut f, &x0, &lower2, &stage2)
+        }
+        .map_err(|e| pirls_error(e, failure.as_ref()))?;
+        let convergence = {
+            let mut f = |x: &[f64]| {
+                let (theta, beta) = map(x);
+                self.deviance(&theta, &beta, nagq).unwrap_or(f64::INFINITY)
+            };
+            check_optimum(&mut f, &second.theta, &lower2, second.converged)
+        };
+        let (theta, beta) = map(&second.theta);
+        self.pirls.reset();
+        let objective = self
+            .deviance(&theta, &beta, nagq)
+            .map_err(|e| pirls_error(ModelError::Optimizer(String::new()), Some(&e)))?;
+        let message = format!(
+            "fast stage: {} ({} evaluations); joint stage: {}",
+            first.message, first.evaluations, second.message
+        );
+        Ok(self.assemble(theta, objective, nagq, convergence, message))
+    }
+
+    /// The convergence check of a `fast` fit, over θ̃ only.
+    fn certify_fast(&mut self, internal: &[f64], optimizer_converged: bool) -> Convergence {
+        let scaling = self.scaling.clone();
+        let lower = self.theta_layout().lower_bounds();
+        let mut f = |x: &[f64]| {
+            self.deviance_fast(&scaling.to_user(x))
+                .unwrap_or(f64::INFINITY)
+        };
+        check_optimum(&mut f, internal, &lower, optimizer_converged)
+    }
+}
+
+/// A PIRLS failure behind an optimiser error, in words.
+fn pirls_error(error: ModelError, failure: Option<&PirlsFailure>) -> ModelError {
+    match failure {
+        Some(f) => ModelError::Optimizer(format!(
+            "penalised iteratively reweighted least squares failed: {}",
+            f.describe()
+        )),
+        None => error,
+    }
+}
+
+impl PirlsFailure {
+    /// The failure in words, with the likely cause.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            PirlsFailure::NotPositiveDefinite => {
+                "the weighted fixed-effects system is singular (fitted probabilities or \
+                 means reached 0: complete separation, or a fixed effect not identified by \
+                 the data)"
+            }
+            PirlsFailure::StepHalvingFailed => {
+                "step halving could not reduce the penalised deviance (the fitted means \
+                 diverge: complete separation or an unbounded likelihood)"
+            }
+            PirlsFailure::NotConverged => {
+                "no convergence within the iteration limit (possibly complete separation)"
+            }
+        }
+    }
+}
+
+/// A convergence record for a check that did or did not pass.
+pub(crate) fn convergence_record(
+    status: ConvergenceStatus,
+    gradient_max: f64,
+    hessian_min_eigenvalue: Option<f64>,
+) -> Convergence {
+    Convergence {
+        gradient_max,
+        hessian_min_eigenvalue,
+        restarts: 0,
+        optimizers_tried: vec![Optimizer::Bobyqa],
+        status,
+    }
+}

@@ -25,6 +25,12 @@ use super::result::GlmmInfo;
 const START_RHO_END: f64 = 1e-4;
 /// Initial trust-region radius of the joint stage (a fraction of a standard error in β).
 const JOINT_RHO_BEGIN: f64 = 0.05;
+/// Final trust-region radius of the joint stage relative to `rho_end`: the joint stage starts
+/// at the fast stage's optimum (already within a fraction of a standard error of the Laplace
+/// optimum, and with θ̃ within `START_RHO_END`), and a radius of 1e-4 in θ̃ and in
+/// standard-error units of β leaves a deviance error of order 1e-8, far below the 1e-4 that
+/// log-likelihoods are compared at, for about 40% fewer evaluations than 1e-6.
+const JOINT_RHO_END_FACTOR: f64 = 100.0;
 
 impl GeneralizedLinearMixedModel {
     /// Fits the model with `options` (family already set; `nagq`, `fast`, optimiser budget and
@@ -101,7 +107,8 @@ impl GeneralizedLinearMixedModel {
         let mut lower2 = lower.clone();
         lower2.extend(std::iter::repeat_n(f64::NEG_INFINITY, p));
         let stage2 = BobyqaSettings {
-            rho_begin: JOINT_RHO_BEGIN.max(options.rho_end),
+            rho_begin: JOINT_RHO_BEGIN.max(options.rho_end * JOINT_RHO_END_FACTOR),
+            rho_end: options.rho_end * JOINT_RHO_END_FACTOR,
             max_evaluations: options
                 .max_evaluations
                 .saturating_sub(self.evaluations)

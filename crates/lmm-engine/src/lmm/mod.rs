@@ -40,6 +40,7 @@ pub(crate) mod evaluate;
 pub mod factor;
 pub mod fit_result;
 pub mod gradient;
+pub mod large_fixed;
 pub mod model;
 pub mod optimizers;
 pub mod oracles;

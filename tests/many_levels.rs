@@ -106,9 +106,10 @@ fn two_thousand_levels_fit_in_seconds() {
     assert!(took < Duration::from_secs(20), "took {took:?}");
 }
 
-/// 5,000 levels: more than 600 s at first, 24 s with dense blocked algebra per evaluation,
-/// ~5 s now (a handful of dense (p+1)³ steps: the rank check, the final factor and the
-/// covariance of β̂). The limit leaves room for a loaded machine.
+/// 5,000 levels: more than 600 s at first, 24 s with dense blocked algebra per evaluation
+/// (12 s of CPU), 6 s of CPU now — what is left is fixed cost: the dense design, the rank
+/// check's factor of `[X y]'[X y]`, the final factor at θ̂ and the covariance of β̂. The limit
+/// leaves room for a loaded machine.
 #[test]
 fn five_thousand_levels_fit_in_seconds() {
     let took = timed_fit(5000);

@@ -367,6 +367,20 @@ mod tests {
             &matrices("y ~ f + (1 | g)", &synthetic(2000)),
             &[vec![0.4], vec![1.2]],
         );
+        // Prior weights: the √w-scaled cross-products and the Σ log w term.
+        let n = table.nrows();
+        let weighted = table.with(
+            "w",
+            Column::Numeric((0..n).map(|i| Some(0.5 + (i % 5) as f64 * 0.3)).collect()),
+        );
+        let options = FitOptions {
+            weights: Some("w".into()),
+            ..FitOptions::default()
+        };
+        let formula = Formula::parse("y ~ x + f + (1 | g)").unwrap();
+        let mm = ModelMatrices::build_with_options(&formula, &weighted, &options).unwrap();
+        assert!(mm.weights.is_some());
+        pointwise(&mm, &[vec![0.8], vec![0.0]]);
     }
 
     #[test]

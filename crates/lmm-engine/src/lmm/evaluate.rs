@@ -80,6 +80,9 @@ impl LinearMixedModel {
             cp.fixed[p + a * p1] = s;
         }
         cp.fixed[p + p * p1] = y.iter().map(|v| v * v).sum();
+        if self.low_rank.is_some() {
+            self.low_rank = crate::lmm::large_fixed::LowRankFixed::new(cp, None);
+        }
     }
 
     /// Minimises the objective from `start` (the user's θ) with the fit's primary optimiser

@@ -16,7 +16,9 @@
 //!   with measurements): BOBYQA in general (as lme4 and MixedModels.jl); a projected BFGS
 //!   with the exact gradient ([`gradient`]) for single-term models; BOBYQA over the leading
 //!   terms with small trailing terms profiled out ([`profiled_tail`]) for crossed models with
-//!   one large dense block ([`strategy`] picks the path);
+//!   one large dense block ([`strategy`] picks the path); single-term models with many
+//!   fixed effects evaluate the objective and gradient through q×q algebra
+//!   ([`large_fixed`]) and refactor densely once at θ̂;
 //! * the optimisers work on an internal θ̃ in which every random-effects column is
 //!   standardised ([`scaling`]), so that fits do not depend on the user's units, and every
 //!   optimum they report is checked by the convergence certificate ([`convergence`]) — after
@@ -40,6 +42,7 @@ pub(crate) mod evaluate;
 pub mod factor;
 pub mod fit_result;
 pub mod gradient;
+pub mod large_fixed;
 pub mod model;
 pub mod optimizers;
 pub mod oracles;

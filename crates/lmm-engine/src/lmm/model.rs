@@ -8,6 +8,7 @@ use crate::linalg::cholesky_checked;
 use crate::lmm::crossprod::CrossProducts;
 use crate::lmm::deviance::{Criterion, ProfiledDeviance};
 use crate::lmm::factor::BlockedCholesky;
+use crate::lmm::large_fixed::LowRankFixed;
 use crate::lmm::profiled_tail::TailProfile;
 use crate::lmm::scaling::ThetaScaling;
 use crate::lmm::theta::ThetaLayout;
@@ -18,8 +19,9 @@ pub const SINGULAR_TOLERANCE: f64 = 1e-4;
 
 /// Rejects a rank-deficient X, and a response that X fits exactly, before any optimisation:
 /// both make the `[X y]` block singular for every θ. Pivots of the Cholesky factor of
-/// `[X y]'[X y]` below `1e-12` of their column's sum of squares count as zero.
-fn check_fixed_effects(cp: &CrossProducts, names: &[String]) -> Result<(), ModelError> {
+/// `[X y]'[X y]` below `1e-12` of their column's sum of squares count as zero. Returns that
+/// factor (lower, column-major).
+fn check_fixed_effects(cp: &CrossProducts, names: &[String]) -> Result<Vec<f64>, ModelError> {
     let p1 = cp.p + 1;
     let mut l = cp.fixed.clone();
     cholesky_checked(&mut l, p1, 1e-12).map_err(|j| {
@@ -32,7 +34,8 @@ fn check_fixed_effects(cp: &CrossProducts, names: &[String]) -> Result<(), Model
         } else {
             "the response is an exact linear combination of the fixed-effects columns".to_string()
         })
-    })
+    })?;
+    Ok(l)
 }
 
 /// Names carried from the model matrices to the result.
@@ -64,6 +67,8 @@ pub struct LinearMixedModel {
     user_theta: Vec<f64>,
     /// The profiled-tail state of the current fit, when it profiles trailing terms out.
     pub(super) tail_profile: Option<TailProfile>,
+    /// The low-rank objective for many fixed effects ([`super::large_fixed`]), when it pays.
+    pub(super) low_rank: Option<LowRankFixed>,
 }
 
 impl LinearMixedModel {
@@ -71,11 +76,13 @@ impl LinearMixedModel {
     /// observations).
     pub fn new(mm: &ModelMatrices) -> Result<Self, ModelError> {
         let cross_products = CrossProducts::new(mm)?;
-        check_fixed_effects(&cross_products, &mm.fixed_names)?;
+        let fixed_factor = check_fixed_effects(&cross_products, &mm.fixed_names)?;
         let layout = ThetaLayout::for_terms(&mm.terms);
         let layout_len = layout.len();
         let scaling = ThetaScaling::new(&cross_products, &layout);
+        let low_rank = LowRankFixed::new(&cross_products, Some(fixed_factor));
         Ok(Self {
+            low_rank,
             factor: BlockedCholesky::new(cross_products, layout.clone()),
             layout,
             response: mm.response.clone(),
@@ -109,6 +116,9 @@ impl LinearMixedModel {
 
     /// The objective at internal θ̃ (see [`LinearMixedModel::objective`]).
     pub(super) fn objective_internal(&mut self, internal: &[f64], criterion: Criterion) -> f64 {
+        if let Some(f) = self.low_rank_objective(internal, criterion) {
+            return f;
+        }
         let mut user = std::mem::take(&mut self.user_theta);
         self.scaling.user_into(internal, &mut user);
         let f = self.objective(&user, criterion);

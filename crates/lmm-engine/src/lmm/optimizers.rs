@@ -87,6 +87,10 @@ impl LinearMixedModel {
         let partners = self.layout.column_partners();
         let result = minimize_projected_bfgs(
             |theta, grad| {
+                if let Some(f) = self.low_rank_value_and_gradient(theta, criterion, grad) {
+                    budget.record(f);
+                    return f;
+                }
                 let f = self.objective_internal(theta, criterion);
                 if f.is_finite() {
                     gradient.compute(&self.factor, criterion, grad);

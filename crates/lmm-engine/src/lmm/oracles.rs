@@ -76,6 +76,13 @@ impl Oracle for ModelOracle<'_, '_, '_> {
 
     fn value_and_gradient(&mut self, x: &[f64], gradient: &mut [f64]) -> Option<f64> {
         let workspace = self.gradient.as_mut()?;
+        if let Some(f) = self
+            .model
+            .low_rank_value_and_gradient(x, self.criterion, gradient)
+        {
+            self.budget.record(f);
+            return Some(f);
+        }
         let f = self.model.objective_internal(x, self.criterion);
         if f.is_finite() {
             workspace.compute(&self.model.factor, self.criterion, gradient);

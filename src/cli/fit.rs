@@ -56,21 +56,25 @@ pub fn load_table(source: &DataSource, read: &ReadOptions) -> Result<Table, Data
     io::read_table(source, read)
 }
 
-/// Runs the whole pipeline; `progress(evaluations, objective)` is called during the fit.
-pub fn fit_data(
-    request: &FitRequest,
-    progress: impl FnMut(usize, f64),
-) -> Result<Fit, FitCommandError> {
-    // The formula is parsed before the data are read, so that a typo is reported at once
-    // (and with its position) even for a large file; its columns are the ones whose stray
-    // text cells are errors.
+/// Parses the request's formula and reads its data. The formula is parsed before the data
+/// are read, so that a typo is reported at once (and with its position) even for a large
+/// file; its columns are the ones whose stray text cells are errors.
+pub fn load_request_table(request: &FitRequest) -> Result<Table, FitCommandError> {
     let formula = lmm_engine::Formula::parse(&request.formula).map_err(lmm_engine::Error::from)?;
     let mut read = request.read.clone();
     let mut checked = formula.used_columns();
     checked.extend(request.options.weights.iter().cloned());
     read.checked_columns = Some(checked);
     read.text_columns = request.options.factors.clone();
-    let table = load_table(&request.data, &read)?;
+    Ok(load_table(&request.data, &read)?)
+}
+
+/// Runs the whole pipeline; `progress(evaluations, objective)` is called during the fit.
+pub fn fit_data(
+    request: &FitRequest,
+    progress: impl FnMut(usize, f64),
+) -> Result<Fit, FitCommandError> {
+    let table = load_request_table(request)?;
     Ok(lmm_engine::fit_with_progress(
         &request.formula,
         &table,

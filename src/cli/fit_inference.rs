@@ -92,13 +92,7 @@ pub fn fit_model(
     request: &FitRequest,
     progress: impl FnMut(usize, f64),
 ) -> Result<FittedModel, FitCommandError> {
-    let formula = lmm_engine::Formula::parse(&request.formula).map_err(lmm_engine::Error::from)?;
-    let mut read = request.read.clone();
-    let mut checked = formula.used_columns();
-    checked.extend(request.options.weights.iter().cloned());
-    read.checked_columns = Some(checked);
-    read.text_columns = request.options.factors.clone();
-    let table = super::fit::load_table(&request.data, &read)?;
+    let table = super::fit::load_request_table(request)?;
     Ok(FittedModel::fit_with_progress(
         &request.formula,
         &table,

@@ -60,22 +60,7 @@ fn map(values: Vec<Option<f64>>, f: impl Fn(f64) -> f64) -> Vec<Option<f64>> {
 /// the standard deviation (when centred) or the root mean square `sqrt(Σx²/(n − 1))` (when
 /// not), as R does.
 pub(super) fn scale(values: &[Option<f64>], center: bool, scale: bool) -> Vec<Option<f64>> {
-    let present: Vec<f64> = values.iter().flatten().copied().collect();
-    let n = present.len() as f64;
-    let mean = if center {
-        present.iter().sum::<f64>() / n
-    } else {
-        0.0
-    };
-    let divisor = if scale {
-        (present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        1.0
-    };
-    values
-        .iter()
-        .map(|v| v.map(|v| (v - mean) / divisor))
-        .collect()
+    scale_by_reference(values, values.len(), center, scale)
 }
 
 /// R's `poly(x, degree)` (orthogonal polynomials: the centred powers of x orthogonalised in

@@ -115,30 +115,12 @@ impl GeneralizedLinearMixedModel {
             let mut lambda = vec![0.0; k * k];
             layout.fill_lambda(f, &theta, &mut lambda);
             let rel = relative_covariance(k, &lambda);
-            let variances: Vec<f64> = (0..k).map(|i| rel[i + i * k]).collect();
-            let std_devs: Vec<f64> = variances.iter().map(|v| v.sqrt()).collect();
-            let mut correlations = vec![0.0; k * k];
-            for i in 0..k {
-                for j in 0..k {
-                    correlations[i * k + j] = if i == j {
-                        1.0
-                    } else {
-                        let d = (rel[i + i * k] * rel[j + j * k]).sqrt();
-                        if d > 0.0 {
-                            rel[i + j * k] / d
-                        } else {
-                            f64::NAN
-                        }
-                    };
-                }
-            }
-            variance_components.push(VarianceComponent {
-                group: group.clone(),
-                columns: columns.clone(),
-                variances,
-                std_devs,
-                correlations,
-            });
+            variance_components.push(VarianceComponent::from_relative(
+                group.clone(),
+                columns.clone(),
+                &rel,
+                1.0,
+            ));
             let conditional_sd = covariances[t]
                 .chunks_exact(k * k)
                 .flat_map(|c| (0..k).map(move |j| c[j + j * k].max(0.0).sqrt()))

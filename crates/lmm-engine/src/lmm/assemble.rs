@@ -57,31 +57,12 @@ impl LinearMixedModel {
             let mut lambda = vec![0.0; k * k];
             self.layout.fill_lambda(f, &theta, &mut lambda);
             let rel = relative_covariance(k, &lambda);
-            let variances: Vec<f64> = (0..k).map(|i| sigma2 * rel[i + i * k]).collect();
-            let std_devs: Vec<f64> = variances.iter().map(|v| v.sqrt()).collect();
-            let mut correlations = vec![0.0; k * k];
-            for i in 0..k {
-                for j in 0..k {
-                    correlations[i * k + j] = if i == j {
-                        1.0
-                    } else {
-                        let d = (rel[i + i * k] * rel[j + j * k]).sqrt();
-                        // Undefined when a variance is zero: NaN, as lme4's VarCorr.
-                        if d > 0.0 {
-                            rel[i + j * k] / d
-                        } else {
-                            f64::NAN
-                        }
-                    };
-                }
-            }
-            variance_components.push(VarianceComponent {
-                group: labels.group.clone(),
-                columns: labels.columns.clone(),
-                variances,
-                std_devs,
-                correlations,
-            });
+            variance_components.push(VarianceComponent::from_relative(
+                labels.group.clone(),
+                labels.columns.clone(),
+                &rel,
+                sigma2,
+            ));
             let cov = &covariances[t];
             let conditional_sd = cov
                 .chunks_exact(k * k)

@@ -48,6 +48,42 @@ pub struct VarianceComponent {
 }
 
 impl VarianceComponent {
+    /// The component of a term whose relative covariance λλ' (k×k, column-major) is `rel`,
+    /// scaled by `scale` (σ² for an LMM, 1 for a GLMM without a dispersion parameter).
+    pub(crate) fn from_relative(
+        group: String,
+        columns: Vec<String>,
+        rel: &[f64],
+        scale: f64,
+    ) -> Self {
+        let k = columns.len();
+        let variances: Vec<f64> = (0..k).map(|i| scale * rel[i + i * k]).collect();
+        let std_devs: Vec<f64> = variances.iter().map(|v| v.sqrt()).collect();
+        let mut correlations = vec![0.0; k * k];
+        for i in 0..k {
+            for j in 0..k {
+                correlations[i * k + j] = if i == j {
+                    1.0
+                } else {
+                    let d = (rel[i + i * k] * rel[j + j * k]).sqrt();
+                    // Undefined when a variance is zero: NaN, as lme4's VarCorr.
+                    if d > 0.0 {
+                        rel[i + j * k] / d
+                    } else {
+                        f64::NAN
+                    }
+                };
+            }
+        }
+        VarianceComponent {
+            group,
+            columns,
+            variances,
+            std_devs,
+            correlations,
+        }
+    }
+
     /// Correlation between columns `i` and `j`.
     pub fn correlation(&self, i: usize, j: usize) -> f64 {
         self.correlations[i * self.columns.len() + j]

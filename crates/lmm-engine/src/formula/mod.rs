@@ -28,6 +28,7 @@ mod call;
 mod error;
 mod expand;
 mod expr;
+mod grouping;
 mod lexer;
 mod names;
 mod parser;

@@ -5,7 +5,8 @@
 //! The engine follows MixedModels.jl's design (Bates, Mächler, Bolker and Walker 2015,
 //! J. Stat. Softw. 67(1); MixedModels.jl `linearmixedmodel.jl`):
 //!
-//! * the cross-products of `[Z₁ … Z_m X y]` are formed once ([`crossprod`]), with the
+//! * the model matrices are checked once ([`validate`]) and the cross-products of
+//!   `[Z₁ … Z_m X y]` are formed once ([`crossprod`]), with the
 //!   random-effects terms ordered internally by number of random effects, largest first, so
 //!   that the leading diagonal block is block-diagonal and the blocks to its left stay sparse;
 //! * each objective evaluation scales those blocks by `Λ(θ)` and refactors them in place with
@@ -50,6 +51,7 @@ pub mod profiled_tail;
 pub mod scaling;
 pub mod strategy;
 pub mod theta;
+mod validate;
 
 pub use deviance::Criterion;
 pub use error::ModelError;

@@ -342,34 +342,10 @@ pub fn render(
     Ok(text)
 }
 
-/// Appends rows as an aligned table; the first `left` columns are left-aligned.
+/// Appends rows as an aligned table (the summary's layout); the first `left` columns are
+/// left-aligned.
 fn push_table(out: &mut String, rows: &[Vec<String>], left: usize) {
     let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..ncols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c > 0 {
-                line.push_str("  ");
-            }
-            let pad = " ".repeat(widths[c] - cell.chars().count());
-            if c < left {
-                line.push_str(cell);
-                line.push_str(&pad);
-            } else {
-                line.push_str(&pad);
-                line.push_str(cell);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    let left: Vec<bool> = (0..ncols).map(|c| c < left).collect();
+    out.push_str(&lmm_engine::aligned_table(rows, &left, "  "));
 }

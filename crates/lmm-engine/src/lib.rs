@@ -122,5 +122,5 @@ pub use lmm::{
 pub use normal::{erfc, two_sided_p};
 pub use optim::{minimize_bobyqa, BobyqaSettings, OptimizerOutcome};
 pub use options::{Contrasts, FitOptions, OptimizerChoice};
-pub use summary::{format_p_value, format_significant, FitSummary};
+pub use summary::{aligned_table, format_p_value, format_significant, FitSummary};
 pub use table::{Column, Table};

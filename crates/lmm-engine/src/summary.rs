@@ -104,6 +104,13 @@ fn write_table(
     left: &[bool],
     gap: &str,
 ) -> fmt::Result {
+    f.write_str(&aligned_table(rows, left, gap))
+}
+
+/// Rows of cells as text, one line each (trailing blanks trimmed), every column as wide as
+/// its widest cell, columns separated by `gap`; `left[c]` left-aligns column `c`, the others
+/// are right-aligned (the summary's tables, and the CLI's tables of post-fit results).
+pub fn aligned_table(rows: &[Vec<String>], left: &[bool], gap: &str) -> String {
     let ncols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..ncols)
         .map(|c| {
@@ -114,24 +121,26 @@ fn write_table(
                 .unwrap_or(0)
         })
         .collect();
+    let mut out = String::new();
     for row in rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
             if c > 0 {
                 line.push_str(gap);
             }
-            let pad = widths[c] - cell.chars().count();
+            let pad = " ".repeat(widths[c] - cell.chars().count());
             if left.get(c).copied().unwrap_or(false) {
                 line.push_str(cell);
-                line.push_str(&" ".repeat(pad));
+                line.push_str(&pad);
             } else {
-                line.push_str(&" ".repeat(pad));
+                line.push_str(&pad);
                 line.push_str(cell);
             }
         }
-        writeln!(f, "{}", line.trim_end())?;
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
-    Ok(())
+    out
 }
 
 impl fmt::Display for FitSummary<'_> {

@@ -63,6 +63,15 @@ impl Family {
         }
     }
 
+    /// True when the link is the family's canonical link (binomial–logit, Poisson–log): the
+    /// working weights are then `w·dμ/dη` and the observed and expected information agree.
+    pub fn is_canonical(self) -> bool {
+        matches!(
+            self,
+            Family::Binomial(Link::Logit) | Family::Poisson(Link::Log) | Family::Gaussian
+        )
+    }
+
     /// True for the families fitted as GLMMs (everything but the Gaussian).
     pub fn is_glmm(self) -> bool {
         !matches!(self, Family::Gaussian)

@@ -94,6 +94,19 @@ impl Link {
         }
     }
 
+    /// d²μ/dη² at η for the canonical links (logit, log), given μ and dμ/dη there: the
+    /// derivative of the working weight `dμ/dη`. Zero where R's clamps make μ constant in η.
+    /// `None` for the other links, whose working weights are not `dμ/dη`.
+    pub fn canonical_second_derivative(self, eta: f64, mu: f64, mu_eta: f64) -> Option<f64> {
+        match self {
+            Link::Logit if eta.abs() > LOGIT_THRESH => Some(0.0),
+            Link::Logit => Some(mu_eta * (1.0 - 2.0 * mu)),
+            Link::Log if mu <= EPS => Some(0.0),
+            Link::Log => Some(mu),
+            _ => None,
+        }
+    }
+
     /// dμ/dη at η, bounded below by machine ε as in R.
     pub fn mu_eta(self, eta: f64) -> f64 {
         match self {

@@ -10,17 +10,21 @@
 //!   `logLik` equals lme4's; [`agq`]: adaptive Gauss–Hermite quadrature for a single scalar
 //!   random-effects term (`nAGQ` up to 25);
 //! * [`model`]: the model and its objectives; [`strategy`]: the fast stage (θ only, β inside
-//!   PIRLS — lme4's `nAGQ = 0`) then the joint (θ, β) BOBYQA stage, as glmer;
+//!   PIRLS — lme4's `nAGQ = 0`) then, for canonical links, θ alone with β profiled out
+//!   exactly ([`profile`], on the exact β gradient of [`gradient`]), otherwise the joint
+//!   (θ, β) BOBYQA stage, as glmer;
 //!   [`convergence`]: the finite-difference check at the optimum; [`result`]: the fitted
 //!   values with lme4's conventions.
 
 pub mod agq;
 pub mod convergence;
 pub mod family;
+mod gradient;
 pub mod laplace;
 pub mod link;
 pub mod model;
 pub mod pirls;
+mod profile;
 pub mod result;
 pub mod reweight;
 pub mod strategy;

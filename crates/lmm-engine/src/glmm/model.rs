@@ -13,6 +13,7 @@ use super::agq::{agq_deviance, GaussHermite, MAX_NAGQ};
 use super::family::Family;
 use super::laplace::ConditionalDensity;
 use super::pirls::{Pirls, PirlsFailure};
+use super::profile::BetaProfile;
 
 /// Names carried from the model matrices to the result.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct GeneralizedLinearMixedModel {
     pub(crate) evaluations: usize,
     /// The quadrature rule when nAGQ > 1.
     rule: Option<GaussHermite>,
+    /// The exact β-profile's warm start and counts.
+    pub(crate) profile: BetaProfile,
 }
 
 impl GeneralizedLinearMixedModel {
@@ -80,6 +83,7 @@ impl GeneralizedLinearMixedModel {
             },
             evaluations: 0,
             rule: None,
+            profile: BetaProfile::default(),
         })
     }
 
@@ -156,7 +160,7 @@ impl GeneralizedLinearMixedModel {
     }
 
     /// −2 log p(y | μ) + log|L|² + ‖u‖² at the current PIRLS state.
-    fn laplace(&self, joint: bool) -> f64 {
+    pub(crate) fn laplace(&self, joint: bool) -> f64 {
         let factor = if joint {
             &self.pirls.factor_joint
         } else {

@@ -56,7 +56,7 @@ pub struct Pirls {
     pub(crate) terms: Vec<RandomEffectsTerm>,
     pub(crate) layout: ThetaLayout,
     /// Fills the factors' cross-products for new weights.
-    reweighter: Reweighter,
+    pub(crate) reweighter: Reweighter,
     /// Working weights and working response of the last refactorisation.
     work_w: Vec<f64>,
     work_r: Vec<f64>,
@@ -72,7 +72,7 @@ pub struct Pirls {
     pub(crate) eta: Vec<f64>,
     pub(crate) mu: Vec<f64>,
     /// dμ/dη and the random part Σ Z_t Λ_t u_t of η at the current state.
-    mu_eta: Vec<f64>,
+    pub(crate) mu_eta: Vec<f64>,
     eta_random: Vec<f64>,
     /// Scratch for Λu per term.
     b_scratch: Vec<Vec<f64>>,

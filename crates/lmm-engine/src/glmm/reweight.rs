@@ -42,6 +42,12 @@ impl Reweighter {
         Self { entry }
     }
 
+    /// Per internal term t ≥ 1 (at `t − 1`): each observation's entry in the pattern of
+    /// `Z_t'Z₀`.
+    pub fn entries(&self) -> &[Vec<u32>] {
+        &self.entry
+    }
+
     /// Overwrites every block of `cp` with the cross-products of `[Z X r]` weighted by `w`
     /// (`x` has `cp.p` columns; `None` when p = 0).
     pub fn fill(

@@ -298,3 +298,67 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The exact β gradient of the Laplace deviance (canonical links) equals central
+    /// differences of the deviance, for scalar, vector-valued and crossed terms.
+    #[test]
+    fn laplace_beta_gradient_equals_central_differences(
+        poisson in proptest::bool::ANY,
+        seed in 0u64..1_000_000,
+        t0 in 0.1f64..1.5,
+        t1 in -0.5f64..0.5,
+        t2 in 0.1f64..1.0,
+        b0 in -1.0f64..1.0,
+        b1 in -1.0f64..1.0,
+        shape in 0usize..4,
+    ) {
+        let family = if poisson { Family::Poisson(Link::Log) } else { Family::Binomial(Link::Logit) };
+        let (slope, crossed) = [(false, false), (true, false), (false, true), (true, true)][shape];
+        let (mm, draws) = design(48, 6, slope, crossed, seed);
+        let resp = response(family, mm.nobs(), &draws);
+        let theta: Vec<f64> = match (slope, crossed) {
+            (true, true) => vec![t0, t1, t2, 0.7 * t0],
+            (true, false) => vec![t0, t1, t2],
+            (false, true) => vec![t0, t2],
+            _ => vec![t0],
+        };
+        let beta = [b0, b1];
+        let mut model = GeneralizedLinearMixedModel::new(&mm, &resp, family).unwrap();
+        model.pirls.run(&theta, Some(&beta)).unwrap();
+        let grad = model.pirls.laplace_beta_gradient().unwrap();
+        // Richardson-extrapolated central differences (error O(h⁴)); steps well above the
+        // PIRLS tolerance, whose effect on log|L|² is first order in the modes' error.
+        let mut central = |j: usize, h: f64| {
+            let mut up = beta;
+            up[j] += h;
+            let mut down = beta;
+            down[j] -= h;
+            (model.deviance(&theta, &up, 1).unwrap() - model.deviance(&theta, &down, 1).unwrap())
+                / (2.0 * h)
+        };
+        for j in 0..2 {
+            let h = 2e-3;
+            let fd = (4.0 * central(j, h / 2.0) - central(j, h)) / 3.0;
+            prop_assert!(
+                (grad[j] - fd).abs() <= 1e-7 * fd.abs().max(1.0),
+                "{family:?} shape {shape}, β{j}: exact {} vs differences {fd}",
+                grad[j]
+            );
+        }
+    }
+}
+
+/// Non-canonical links have no exact profile (their mode equations' Hessian is not `2C`).
+#[test]
+fn non_canonical_links_are_not_profiled() {
+    let (mm, draws) = design(24, 4, false, false, 7);
+    let family = Family::Binomial(Link::Probit);
+    let resp = response(family, mm.nobs(), &draws);
+    let mut model = GeneralizedLinearMixedModel::new(&mm, &resp, family).unwrap();
+    assert!(!model.can_profile_beta(1));
+    model.pirls.run(&[0.5], Some(&[0.1, 0.2])).unwrap();
+    assert!(model.pirls.laplace_beta_gradient().is_none());
+}

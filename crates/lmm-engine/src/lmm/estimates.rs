@@ -5,8 +5,7 @@
 //! All per-term outputs here are in the factor's internal term order; [`super::result`]
 //! puts them back in formula order.
 
-use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{Accum, Mat};
+use faer::Accum;
 
 use crate::linalg::DenseBlock;
 use crate::lmm::factor::BlockedCholesky;
@@ -86,64 +85,22 @@ pub fn fixed_covariance(linv: &[f64], p: usize, sigma2: f64) -> Vec<f64> {
 /// Spherical random effects û, per internal term (level-major), by block back-substitution
 /// of `L_ZZ' u = c_Z − L_XZ' β̂`.
 pub fn spherical_modes(factor: &BlockedCholesky, beta: &[f64]) -> Vec<Vec<f64>> {
-    let terms = factor.terms();
-    let m = terms.len();
+    let m = factor.terms().len();
     let p = beta.len();
-    let mut u: Vec<Vec<f64>> = terms.iter().map(|t| vec![0.0; t.nranef()]).collect();
-    for j in (0..m).rev() {
-        // The [X y] rows of block column j.
-        let fj = if j == 0 {
-            factor.fixed_first()
-        } else {
-            factor.dense(m, j)
-        };
-        let mut rhs: Vec<f64> = (0..fj.cols)
-            .map(|c| fj.get(p, c) - (0..p).map(|r| fj.get(r, c) * beta[r]).sum::<f64>())
-            .collect();
-        if j == 0 {
-            let k0 = terms[0].width;
-            for (i, ui) in u.iter().enumerate().skip(1) {
-                let (pattern, values) = factor.first_column(i);
-                let ki = pattern.row_width;
-                let blen = pattern.block_len();
-                for c in 0..pattern.ncols() {
-                    for e in pattern.col_ptr[c]..pattern.col_ptr[c + 1] {
-                        let r = pattern.row_level[e] as usize * ki;
-                        let blk = &values[e * blen..(e + 1) * blen];
-                        for h in 0..k0 {
-                            let s: f64 = (0..ki).map(|a| blk[a + h * ki] * ui[r + a]).sum();
-                            rhs[c * k0 + h] -= s;
-                        }
-                    }
-                }
-            }
-            let kk = k0 * k0;
-            let diag = factor.first_diagonal();
-            for c in 0..terms[0].nlevels {
-                let l = &diag[c * kk..(c + 1) * kk];
-                let x = &mut rhs[c * k0..(c + 1) * k0];
-                for a in (0..k0).rev() {
-                    let s: f64 = (a + 1..k0).map(|r| l[r + a * k0] * x[r]).sum();
-                    x[a] = (x[a] - s) / l[a + a * k0];
-                }
-            }
-        } else {
-            for (i, ui) in u.iter().enumerate().take(m).skip(j + 1) {
-                let b = factor.dense(i, j);
-                for (c, v) in rhs.iter_mut().enumerate() {
-                    *v -= (0..b.rows).map(|r| b.get(r, c) * ui[r]).sum::<f64>();
-                }
-            }
-            let l = factor.dense(j, j);
-            let x = faer::ColMut::from_slice_mut(&mut rhs);
-            faer::linalg::triangular_solve::solve_upper_triangular_in_place(
-                l.as_ref().transpose(),
-                x.as_mat_mut(),
-                factor.par(),
-            );
-        }
-        u[j] = rhs;
-    }
+    let mut u: Vec<Vec<f64>> = (0..m)
+        .map(|j| {
+            // The [X y] rows of block column j.
+            let fj = if j == 0 {
+                factor.fixed_first()
+            } else {
+                factor.dense(m, j)
+            };
+            (0..fj.cols)
+                .map(|c| fj.get(p, c) - (0..p).map(|r| fj.get(r, c) * beta[r]).sum::<f64>())
+                .collect()
+        })
+        .collect();
+    factor.backward_random(&mut u);
     u
 }
 
@@ -178,45 +135,10 @@ pub fn conditional_modes(factor: &BlockedCholesky, u: &[Vec<f64>]) -> Vec<Vec<f6
 pub fn conditional_covariances(factor: &BlockedCholesky, sigma2: f64) -> Vec<Vec<f64>> {
     let terms = factor.terms();
     let m = terms.len();
-    let par = factor.par();
-    let mut offsets = vec![0usize; m + 1];
-    for j in 1..m {
-        offsets[j + 1] = offsets[j] + terms[j].nranef();
-    }
+    // P = (T T')⁻¹ over the trailing random blocks; only its upper triangle (row ≤ column)
+    // is read below.
+    let (offsets, p_rest) = factor.trailing_inverse();
     let q_rest = offsets[m];
-
-    // P = (T T')⁻¹ over the trailing random blocks.
-    let p_rest = if q_rest > 0 {
-        let mut t = Mat::<f64>::zeros(q_rest, q_rest);
-        for i in 1..m {
-            for j in 1..=i {
-                let b = factor.dense(i, j);
-                t.as_mut()
-                    .submatrix_mut(offsets[i], offsets[j], b.rows, b.cols)
-                    .copy_from(b.as_ref());
-            }
-        }
-        // The upper triangles of the diagonal blocks hold garbage; the triangular kernels
-        // below read the lower triangle only.
-        let mut tinv = Mat::<f64>::zeros(q_rest, q_rest);
-        faer::linalg::triangular_inverse::invert_lower_triangular(tinv.as_mut(), t.as_ref(), par);
-        // P is symmetric: its upper triangle (row ≤ column) is all that is read below.
-        let mut p = Mat::<f64>::zeros(q_rest, q_rest);
-        faer::linalg::matmul::triangular::matmul(
-            p.as_mut(),
-            BlockStructure::TriangularUpper,
-            Accum::Replace,
-            tinv.as_ref().transpose(),
-            BlockStructure::TriangularUpper,
-            tinv.as_ref(),
-            BlockStructure::TriangularLower,
-            1.0,
-            par,
-        );
-        p
-    } else {
-        Mat::<f64>::zeros(0, 0)
-    };
 
     let p_cols: Vec<&[f64]> = (0..q_rest)
         .map(|c| {

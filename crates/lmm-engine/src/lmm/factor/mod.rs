@@ -24,12 +24,16 @@
 //!
 //! One operation per file: the storage and entry points are here; [`first_column`] updates
 //! block column 0, [`column`] the dense block columns and their right-solves, [`downdate`]
-//! holds the sparse and dense downdate kernels, [`logdet`] the log-determinant accumulator.
+//! holds the sparse and dense downdate kernels, [`logdet`] the log-determinant accumulator,
+//! [`solve`] the triangular solves with the random-effects part and [`inverse`] the entries
+//! of `(LL')⁻¹` on the pattern of the factor (selected inversion).
 
 mod column;
 mod downdate;
 mod first_column;
+mod inverse;
 mod logdet;
+mod solve;
 
 use faer::Par;
 
@@ -38,6 +42,7 @@ use crate::lmm::crossprod::{CrossProducts, SparseBlockColumn, TermShape};
 use crate::lmm::theta::ThetaLayout;
 
 use downdate::syrk_split_point;
+pub use inverse::SelectedInverse;
 
 /// The factor could not be computed because a diagonal block lost positive definiteness.
 /// For the random-effects blocks this cannot happen for finite θ (they are `Λ'Z'ZΛ + I`);

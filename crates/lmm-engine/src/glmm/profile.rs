@@ -61,8 +61,9 @@ impl GeneralizedLinearMixedModel {
         for _ in 0..MAX_NEWTON {
             let g = self
                 .pirls
-                .laplace_beta_gradient()
-                .ok_or(PirlsFailure::NotConverged)?;
+                .laplace_gradient()
+                .ok_or(PirlsFailure::NotConverged)?
+                .beta;
             if cov.is_none() {
                 self.pirls.refactor(true)?;
                 let (_, linv) = fixed_effects(&self.pirls.factor_joint);

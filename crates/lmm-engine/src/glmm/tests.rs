@@ -302,10 +302,10 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// The exact β gradient of the Laplace deviance (canonical links) equals central
+    /// The exact β and θ gradients of the Laplace deviance (canonical links) equal central
     /// differences of the deviance, for scalar, vector-valued and crossed terms.
     #[test]
-    fn laplace_beta_gradient_equals_central_differences(
+    fn laplace_gradient_equals_central_differences(
         poisson in proptest::bool::ANY,
         seed in 0u64..1_000_000,
         t0 in 0.1f64..1.5,
@@ -328,24 +328,34 @@ proptest! {
         let beta = [b0, b1];
         let mut model = GeneralizedLinearMixedModel::new(&mm, &resp, family).unwrap();
         model.pirls.run(&theta, Some(&beta)).unwrap();
-        let grad = model.pirls.laplace_beta_gradient().unwrap();
+        let grad = model.pirls.laplace_gradient().unwrap();
         // Richardson-extrapolated central differences (error O(h⁴)); steps well above the
         // PIRLS tolerance, whose effect on log|L|² is first order in the modes' error.
-        let mut central = |j: usize, h: f64| {
-            let mut up = beta;
-            up[j] += h;
-            let mut down = beta;
-            down[j] -= h;
-            (model.deviance(&theta, &up, 1).unwrap() - model.deviance(&theta, &down, 1).unwrap())
+        let mut central = |j: usize, h: f64, in_theta: bool| {
+            let (mut tu, mut td, mut bu, mut bd) = (theta.clone(), theta.clone(), beta, beta);
+            if in_theta {
+                tu[j] += h;
+                td[j] -= h;
+            } else {
+                bu[j] += h;
+                bd[j] -= h;
+            }
+            (model.deviance(&tu, &bu, 1).unwrap() - model.deviance(&td, &bd, 1).unwrap())
                 / (2.0 * h)
         };
-        for j in 0..2 {
-            let h = 2e-3;
-            let fd = (4.0 * central(j, h / 2.0) - central(j, h)) / 3.0;
+        let h = 2e-3;
+        for (j, exact) in grad.beta.iter().enumerate() {
+            let fd = (4.0 * central(j, h / 2.0, false) - central(j, h, false)) / 3.0;
             prop_assert!(
-                (grad[j] - fd).abs() <= 1e-7 * fd.abs().max(1.0),
-                "{family:?} shape {shape}, β{j}: exact {} vs differences {fd}",
-                grad[j]
+                (exact - fd).abs() <= 1e-7 * fd.abs().max(1.0),
+                "{family:?} shape {shape}, β{j}: exact {exact} vs differences {fd}"
+            );
+        }
+        for (j, exact) in grad.theta.iter().enumerate() {
+            let fd = (4.0 * central(j, h / 2.0, true) - central(j, h, true)) / 3.0;
+            prop_assert!(
+                (exact - fd).abs() <= 1e-6 * fd.abs().max(1.0),
+                "{family:?} shape {shape}, θ{j}: exact {exact} vs differences {fd}"
             );
         }
     }
@@ -360,5 +370,5 @@ fn non_canonical_links_are_not_profiled() {
     let mut model = GeneralizedLinearMixedModel::new(&mm, &resp, family).unwrap();
     assert!(!model.can_profile_beta(1));
     model.pirls.run(&[0.5], Some(&[0.1, 0.2])).unwrap();
-    assert!(model.pirls.laplace_beta_gradient().is_none());
+    assert!(model.pirls.laplace_gradient().is_none());
 }

@@ -25,8 +25,7 @@ pub struct SelectedInverse {
     /// Start of each internal term `t ≥ 1` in [`SelectedInverse::trailing`] (`offsets[1] = 0`,
     /// `offsets[m]` its size); `offsets[0]` is unused.
     pub offsets: Vec<usize>,
-    /// `P`, the trailing block of the inverse (terms `1..m`); only the upper triangle
-    /// (row ≤ column) is computed.
+    /// `P`, the trailing block of the inverse (terms `1..m`), both triangles.
     pub trailing: Mat<f64>,
     /// Per level of the first term, its `k₀ × k₀` diagonal block (column-major).
     pub first: Vec<f64>,
@@ -36,10 +35,13 @@ pub struct SelectedInverse {
 }
 
 impl SelectedInverse {
-    /// `P[r, c]` for any `r, c` (read from the upper triangle).
+    /// Column `c` of `P`.
     #[inline]
-    pub fn trailing_at(&self, r: usize, c: usize) -> f64 {
-        self.trailing[(r.min(c), r.max(c))]
+    pub fn trailing_col(&self, c: usize) -> &[f64] {
+        self.trailing
+            .col(c)
+            .try_as_col_major()
+            .map_or(&[][..], |col| col.as_slice())
     }
 }
 
@@ -90,7 +92,12 @@ impl BlockedCholesky {
     pub fn selected_inverse(&self) -> SelectedInverse {
         let terms = self.terms();
         let m = terms.len();
-        let (offsets, trailing) = self.trailing_inverse();
+        let (offsets, mut trailing) = self.trailing_inverse();
+        for c in 0..trailing.ncols() {
+            for r in c + 1..trailing.nrows() {
+                trailing[(r, c)] = trailing[(c, r)];
+            }
+        }
         let k0 = terms[0].width;
         let kk = k0 * k0;
         let diag = self.first_diagonal();

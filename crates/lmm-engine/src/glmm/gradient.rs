@@ -54,6 +54,9 @@ impl Pirls {
             .map(|s| &self.terms[s.formula_index])
             .collect();
         let widths: Vec<usize> = shapes.iter().map(|s| s.width).collect();
+        if widths.iter().all(|&k| k == 1) {
+            return Some(self.scalar_gradient(&inverse));
+        }
         let mut starts = vec![0usize; m + 1];
         for t in 0..m {
             starts[t + 1] = starts[t] + widths[t];
@@ -71,6 +74,12 @@ impl Pirls {
         let k0 = widths[0];
         let kk0 = k0 * k0;
         // Per row: z̃ = λ'zᵢ per term, and y = C⁻¹-row of term blocks times z̃, so hᵢ = z̃·y.
+        let q_rest = inverse.offsets[m];
+        let trailing: Vec<f64> = (0..q_rest)
+            .flat_map(|c| inverse.trailing_col(c).iter().copied())
+            .collect();
+        // Per row: each trailing term's first row in P.
+        let mut rows = vec![0usize; m];
         let mut zt = vec![0.0; starts[m]];
         let mut yt = vec![0.0; starts[m]];
         let nt = self.layout.len();
@@ -87,19 +96,19 @@ impl Pirls {
                 yt[r] = (0..k0).map(|c| f[r + c * k0] * zt[c]).sum();
             }
             for t in 1..m {
+                rows[t] = inverse.offsets[t] + terms[t].refs[i] as usize * widths[t];
+            }
+            for t in 1..m {
                 let kt = widths[t];
                 let e = entries[t - 1][i] as usize;
                 let blk = &inverse.cross[t - 1][e * kt * k0..(e + 1) * kt * k0];
-                let rt = inverse.offsets[t] + terms[t].refs[i] as usize * kt;
                 for x in 0..kt {
                     let mut s: f64 = (0..k0).map(|c| blk[x + c * kt] * zt[c]).sum();
+                    let col = &trailing[(rows[t] + x) * q_rest..(rows[t] + x + 1) * q_rest];
                     for u in 1..m {
-                        let ku = widths[u];
-                        let ru = inverse.offsets[u] + terms[u].refs[i] as usize * ku;
-                        let col = inverse.trailing_col(rt + x);
-                        for y in 0..ku {
-                            s += col[ru + y] * zt[starts[u] + y];
-                        }
+                        let zu = &zt[starts[u]..starts[u + 1]];
+                        let pu = &col[rows[u]..rows[u] + widths[u]];
+                        s += pu.iter().zip(zu).map(|(p, z)| p * z).sum::<f64>();
                     }
                     yt[starts[t] + x] = s;
                 }
@@ -174,5 +183,109 @@ impl Pirls {
             beta,
             theta: theta_grad,
         })
+    }
+
+    /// The gradient when every term is scalar (`(1 | g)`, the common case): the same
+    /// formulas as [`Pirls::laplace_gradient`], term by term over the rows in short passes
+    /// the compiler vectorises.
+    fn scalar_gradient(&self, inverse: &SelectedInverse) -> LaplaceGradient {
+        let factor = &self.factor_u;
+        let shapes = factor.terms();
+        let m = shapes.len();
+        let n = self.nobs();
+        let link = self.family.link();
+        let entries = self.reweighter.entries();
+        let terms: Vec<_> = shapes
+            .iter()
+            .map(|s| &self.terms[s.formula_index])
+            .collect();
+        // z̃ = λz per term, and each row's row of P per trailing term.
+        let zl: Vec<Vec<f64>> = (0..m)
+            .map(|t| {
+                let lambda = factor.lambda(t)[0];
+                terms[t].z.iter().map(|z| z * lambda).collect()
+            })
+            .collect();
+        let prow: Vec<Vec<usize>> = (0..m)
+            .map(|t| {
+                terms[t]
+                    .refs
+                    .iter()
+                    .map(|&l| inverse.offsets[t] + l as usize)
+                    .collect()
+            })
+            .collect();
+        // y_t = (C⁻¹ z̃ᵢ) at term t's level of row i.
+        let mut y: Vec<Vec<f64>> = vec![vec![0.0; n]; m];
+        for i in 0..n {
+            y[0][i] = inverse.first[terms[0].refs[i] as usize] * zl[0][i];
+        }
+        for t in 1..m {
+            let cross = &inverse.cross[t - 1];
+            let (head, tail) = y.split_at_mut(t);
+            for (i, &e) in entries[t - 1].iter().enumerate() {
+                let c = cross[e as usize];
+                head[0][i] += c * zl[t][i];
+                tail[0][i] = c * zl[0][i];
+            }
+        }
+        for t in 1..m {
+            for u in 1..m {
+                let yt = &mut y[t];
+                for i in 0..n {
+                    yt[i] += inverse.trailing[(prow[t][i], prow[u][i])] * zl[u][i];
+                }
+            }
+        }
+        let mut a = vec![0.0; n];
+        let mut weight = vec![0.0; n];
+        let mut d = vec![0.0; n];
+        for i in 0..n {
+            let h: f64 = (0..m).map(|t| zl[t][i] * y[t][i]).sum();
+            let (mu, me) = (self.mu[i], self.mu_eta[i]);
+            let second = link
+                .canonical_second_derivative(self.eta[i], mu, me)
+                .unwrap_or(0.0);
+            let w = self.weights[i];
+            a[i] = h * w * second;
+            weight[i] = w * me * me / self.family.variance(mu);
+            d[i] = -2.0 * w * (self.y[i] - mu);
+        }
+        let mut theta = vec![0.0; self.layout.len()];
+        let mut v: Vec<Vec<f64>> = shapes.iter().map(|s| vec![0.0; s.nranef()]).collect();
+        for t in 0..m {
+            let j = self.layout.term_range(shapes[t].formula_index).start;
+            let z = &terms[t].z;
+            theta[j] = 2.0 * (0..n).map(|i| weight[i] * z[i] * y[t][i]).sum::<f64>();
+            for (i, &l) in terms[t].refs.iter().enumerate() {
+                v[t][l as usize] += a[i] * zl[t][i];
+            }
+        }
+        factor.forward_random(&mut v);
+        factor.backward_random(&mut v);
+        let mut score: Vec<f64> = (0..n).map(|i| d[i] + a[i]).collect();
+        for t in 0..m {
+            let s = &v[t];
+            for (i, &l) in terms[t].refs.iter().enumerate() {
+                score[i] -= weight[i] * zl[t][i] * s[l as usize];
+            }
+        }
+        for t in 0..m {
+            let j = self.layout.term_range(shapes[t].formula_index).start;
+            let (u, s, z) = (&self.u[shapes[t].formula_index], &v[t], &terms[t].z);
+            theta[j] += terms[t]
+                .refs
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| z[i] * (score[i] * u[l as usize] - 0.5 * d[i] * s[l as usize]))
+                .sum::<f64>();
+        }
+        let beta = (0..self.x.ncols())
+            .map(|j| {
+                let col = self.x.col(j);
+                col.iter().zip(&score).map(|(x, s)| x * s).sum()
+            })
+            .collect();
+        LaplaceGradient { beta, theta }
     }
 }

@@ -11,6 +11,7 @@
 
 use crate::lmm::estimates::{fixed_covariance, fixed_effects};
 
+use super::gradient::LaplaceGradient;
 use super::model::GeneralizedLinearMixedModel;
 use super::pirls::PirlsFailure;
 
@@ -28,6 +29,8 @@ pub(crate) struct BetaProfile {
     pub(crate) newton_steps: usize,
     /// Largest remaining Newton decrement `½ g'H⁻¹g` at the last evaluation.
     pub(crate) last_decrement: f64,
+    /// `dD̃/dθ` (lme4's layout) at the last evaluation: `∂D/∂θ` at β̂(θ), as `∂D/∂β = 0`.
+    pub(crate) theta_gradient: Vec<f64>,
 }
 
 /// Remaining Newton decrement at which the profile stops: far below the deviance
@@ -42,7 +45,8 @@ impl GeneralizedLinearMixedModel {
         nagq == 1 && self.family().is_canonical()
     }
 
-    /// `D̃(θ) = min_β D(θ, β)` (θ in lme4's layout), leaving the PIRLS state at β̂(θ).
+    /// `D̃(θ) = min_β D(θ, β)` (θ in lme4's layout), leaving the PIRLS state at β̂(θ) and
+    /// the gradient `dD̃/dθ` in the profile.
     pub fn deviance_profiled(&mut self, theta: &[f64]) -> Result<f64, PirlsFailure> {
         self.evaluations += 1;
         let mut beta = match self.profile.beta.clone() {
@@ -58,12 +62,14 @@ impl GeneralizedLinearMixedModel {
         // Covariance of β from the weighted system at the start: the Newton metric.
         let mut cov: Option<Vec<f64>> = None;
         let p = beta.len();
+        // The gradient at the current state, once the iteration ends there.
+        let mut at_state: Option<LaplaceGradient> = None;
         for _ in 0..MAX_NEWTON {
-            let g = self
+            let gradient = self
                 .pirls
                 .laplace_gradient()
-                .ok_or(PirlsFailure::NotConverged)?
-                .beta;
+                .ok_or(PirlsFailure::NotConverged)?;
+            let g = &gradient.beta;
             if cov.is_none() {
                 self.pirls.refactor(true)?;
                 let (_, linv) = fixed_effects(&self.pirls.factor_joint);
@@ -74,12 +80,13 @@ impl GeneralizedLinearMixedModel {
             let step: Vec<f64> = (0..p)
                 .map(|a| -0.5 * (0..p).map(|b| c[a * p + b] * g[b]).sum::<f64>())
                 .collect();
-            let decrement = -0.5 * step.iter().zip(&g).map(|(s, g)| s * g).sum::<f64>();
+            let decrement = -0.5 * step.iter().zip(g).map(|(s, g)| s * g).sum::<f64>();
             self.profile.last_decrement = decrement;
             if !decrement.is_finite() {
                 return Err(PirlsFailure::StepHalvingFailed);
             }
             if decrement <= decrement_tolerance(dev) {
+                at_state = Some(gradient);
                 break;
             }
             self.profile.newton_steps += 1;
@@ -105,9 +112,18 @@ impl GeneralizedLinearMixedModel {
                 // No decrease along the Newton direction: β is at the minimum to rounding.
                 self.pirls.run(theta, Some(&beta))?;
                 dev = self.laplace(false);
+                at_state = Some(gradient);
                 break;
             }
         }
+        let gradient = match at_state {
+            Some(g) => g,
+            None => self
+                .pirls
+                .laplace_gradient()
+                .ok_or(PirlsFailure::NotConverged)?,
+        };
+        self.profile.theta_gradient = gradient.theta;
         self.profile.beta = Some(beta);
         Ok(dev)
     }

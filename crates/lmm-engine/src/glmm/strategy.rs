@@ -1,23 +1,25 @@
-//! How a [`GeneralizedLinearMixedModel`] is fitted, as `glmer` does it:
+//! How a [`GeneralizedLinearMixedModel`] is fitted:
 //!
-//! 1. **fast stage** (lme4's `nAGQ = 0`): BOBYQA over θ, with β and u from joint PIRLS at each
-//!    θ; with `fast` this is the fit;
-//! 2. **profiled stage** (canonical link, Laplace): BOBYQA over θ alone on the Laplace
-//!    deviance with β profiled out exactly by Newton's method ([`super::profile`]), from a
-//!    rough fast stage — the same optimum as glmer's joint search, with two parameters
-//!    instead of eight on VerbAgg;
-//! 2. **joint stage** otherwise (probit, cloglog, adaptive quadrature): BOBYQA over (θ, β) on
-//!    the Laplace (or adaptive-quadrature) deviance, with u from PIRLS at each point, starting
-//!    from the fast stage's estimates.
+//! * **canonical link, Laplace** (binomial–logit, Poisson–log): projected BFGS over θ alone
+//!   on the Laplace deviance with β profiled out exactly by Newton's method
+//!   ([`super::profile`]) and the exact θ gradient ([`super::gradient`]) — the optimum of
+//!   glmer's joint (θ, β) search, found with 2 parameters instead of 8 on VerbAgg;
+//! * otherwise (probit, cloglog, adaptive quadrature), as `glmer` does it:
+//!   1. **fast stage** (lme4's `nAGQ = 0`): BOBYQA over θ, with β and u from joint PIRLS at
+//!      each θ; with `fast` this is the fit;
+//!   2. **joint stage**: BOBYQA over (θ, β) on the Laplace (or adaptive-quadrature)
+//!      deviance, with u from PIRLS at each point, starting from the fast stage's estimates.
 //!
-//! The stages work in unit-free coordinates: θ̃ of [`crate::lmm::scaling`] (each
-//! random-effects column standardised), and β as `β₀ + s ⊙ δ` with `β₀`, `s` the fast stage's
-//! estimates and standard errors, so that one trust-region radius suits every coefficient
-//! whatever its units (grouseticks' intercept is 11, its `HEIGHT` slope −0.02). At the optimum
-//! the gradient and Hessian are checked by central differences ([`super::convergence`]).
+//! The searches work in unit-free coordinates: θ̃ of [`crate::lmm::scaling`] (each
+//! random-effects column standardised), and in the joint stage β as `β₀ + s ⊙ δ` with `β₀`,
+//! `s` the fast stage's estimates and standard errors, so that one trust-region radius suits
+//! every coefficient whatever its units (grouseticks' intercept is 11, its `HEIGHT` slope
+//! −0.02). At the optimum the gradient and Hessian are checked by central differences
+//! ([`super::convergence`]).
 
 use crate::lmm::fit_result::{Convergence, ConvergenceStatus, FitResult, Optimizer};
 use crate::lmm::ModelError;
+use crate::optim::projected_bfgs::{minimize_projected_bfgs, BfgsSettings};
 use crate::optim::{minimize_bobyqa, BobyqaSettings};
 use crate::options::FitOptions;
 
@@ -36,14 +38,6 @@ const JOINT_RHO_BEGIN: f64 = 0.05;
 /// standard-error units of β leaves a deviance error of order 1e-8, far below the 1e-4 that
 /// log-likelihoods are compared at, for about 40% fewer evaluations than 1e-6.
 const JOINT_RHO_END_FACTOR: f64 = 100.0;
-/// Final trust-region radius of the fast stage when the profiled stage follows: a rough
-/// start is enough, as that stage's evaluations are exact in β. On VerbAgg, 1e-2 took 44
-/// evaluations and 226 PIRLS iterations in all, against 54 and 251 with 1e-4, 38 and 239
-/// with 1e-1, and 37 and 280 with no fast stage at all (its joint PIRLS at the start θ).
-const PROFILE_START_RHO_END: f64 = 1e-2;
-/// Initial trust-region radius of the profiled stage in θ̃ (0.005 and 0.05 took 1–3 more
-/// evaluations on VerbAgg).
-const PROFILE_RHO_BEGIN: f64 = 0.02;
 
 impl GeneralizedLinearMixedModel {
     /// Fits the model with `options` (family already set; `nagq`, `fast`, optimiser budget and
@@ -72,13 +66,14 @@ impl GeneralizedLinearMixedModel {
             None => layout.initial(),
         };
         let mut failure: Option<PirlsFailure> = None;
+        if self.can_profile_beta(nagq) {
+            return self.fit_profiled(options, &start, progress);
+        }
 
         // Stage 1: θ only, β inside PIRLS.
         let stage1 = BobyqaSettings {
             rho_end: if nagq == 0 {
                 options.rho_end
-            } else if self.can_profile_beta(nagq) {
-                PROFILE_START_RHO_END.max(options.rho_end)
             } else {
                 START_RHO_END.max(options.rho_end)
             },
@@ -112,11 +107,6 @@ impl GeneralizedLinearMixedModel {
 
         if let Some(convergence) = fast_convergence {
             return Ok(self.assemble(theta1, objective1, 0, convergence, first.message.clone()));
-        }
-
-        if self.can_profile_beta(nagq) {
-            self.profile.beta = Some(self.beta().to_vec());
-            return self.fit_profiled(options, first, progress);
         }
 
         // Stage 2: (θ, β) jointly, β = β₀ + s ⊙ δ.
@@ -176,51 +166,60 @@ impl GeneralizedLinearMixedModel {
         Ok(self.assemble(theta, objective, nagq, convergence, message))
     }
 
-    /// Stage 2 for a canonical link with the Laplace approximation: BOBYQA over θ̃ alone on
-    /// the deviance with β profiled out exactly ([`super::profile`]), from the fast stage's
-    /// optimum `first` (whose β is the profile's warm start). The certificate checks the
-    /// profiled objective over θ̃, and β's remaining Newton decrement at θ̂.
+    /// The fit for a canonical link with the Laplace approximation: projected BFGS over θ̃
+    /// alone, on the deviance with β profiled out exactly ([`super::profile`]) and its exact
+    /// gradient ([`super::gradient`]), from `start` with β from the joint PIRLS solution
+    /// there. No fast stage is needed: each evaluation is exact in β. The certificate checks
+    /// the profiled objective over θ̃, and β's remaining Newton decrement at θ̂.
     fn fit_profiled(
         &mut self,
         options: &FitOptions,
-        first: crate::optim::OptimizerOutcome,
+        start: &[f64],
         progress: &mut dyn FnMut(usize, f64),
     ) -> Result<(FitResult, GlmmInfo), ModelError> {
         let scaling = self.scaling.clone();
         let lower = self.theta_layout().lower_bounds();
+        let partners = self.theta_layout().column_partners();
         let mut failure: Option<PirlsFailure> = None;
-        let stage2 = BobyqaSettings {
-            rho_begin: PROFILE_RHO_BEGIN.max(options.rho_end),
-            max_evaluations: options
-                .max_evaluations
-                .saturating_sub(self.evaluations)
-                .max(1),
-            ..options.bobyqa()
+        let settings = BfgsSettings {
+            max_evaluations: options.max_evaluations.max(1),
+            ..BfgsSettings::default()
         };
-        let second = {
-            let mut f = |x: &[f64]| {
-                let v = match self.deviance_profiled(&scaling.to_user(x)) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        failure = Some(e);
-                        self.reset_profile();
-                        f64::INFINITY
-                    }
-                };
-                progress(self.evaluations, v);
-                v
+        // β's start: the joint PIRLS solution at the first θ.
+        self.profile.beta = None;
+        let fg = |x: &[f64], grad: &mut [f64]| {
+            let v = match self.deviance_profiled(&scaling.to_user(x)) {
+                Ok(v) => {
+                    grad.copy_from_slice(&self.profile.theta_gradient);
+                    scaling.gradient_to_internal(grad);
+                    v
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    self.reset_profile();
+                    grad.fill(0.0);
+                    f64::INFINITY
+                }
             };
-            minimize_bobyqa(&mut f, &first.theta, &lower, &stage2)
+            progress(self.evaluations, v);
+            v
+        };
+        let second = minimize_projected_bfgs(fg, start, &lower, &partners, &settings);
+        if !second.f.is_finite() {
+            return Err(pirls_error(
+                ModelError::Optimizer("the objective was not finite at any θ tried".into()),
+                failure.as_ref(),
+            ));
         }
-        .map_err(|e| pirls_error(e, failure.as_ref()))?;
         let mut convergence = {
             let mut f = |x: &[f64]| {
                 self.deviance_profiled(&scaling.to_user(x))
                     .unwrap_or(f64::INFINITY)
             };
-            check_optimum(&mut f, &second.theta, &lower, second.converged)
+            check_optimum(&mut f, &second.x, &lower, second.converged)
         };
-        let theta = scaling.to_user(&second.theta);
+        convergence.optimizers_tried = vec![Optimizer::ProjectedBfgs];
+        let theta = scaling.to_user(&second.x);
         let objective = self
             .deviance_profiled(&theta)
             .map_err(|e| pirls_error(ModelError::Optimizer(String::new()), Some(&e)))?;
@@ -229,8 +228,8 @@ impl GeneralizedLinearMixedModel {
             convergence.status = ConvergenceStatus::GradientNotSmall;
         }
         let message = format!(
-            "fast stage: {} ({} evaluations); profiled stage: {} ({} Newton steps on β)",
-            first.message, first.evaluations, second.message, self.profile.newton_steps
+            "projected BFGS over θ with β profiled: {} ({} evaluations, {} Newton steps on β)",
+            second.message, second.evaluations, self.profile.newton_steps
         );
         Ok(self.assemble(theta, objective, 1, convergence, message))
     }

@@ -109,6 +109,13 @@ impl BlockedCholesky {
         let mut rows: Vec<(usize, usize, usize, usize)> = Vec::new();
         let mut btilde: Vec<f64> = Vec::new();
         let mut x0 = vec![0.0; kk];
+        let q_rest = trailing.nrows();
+        let trailing_flat: Vec<f64> = (0..q_rest)
+            .flat_map(|c| trailing.col(c).iter().copied().collect::<Vec<_>>())
+            .collect();
+        let mut gathered_rows: Vec<usize> = Vec::new();
+        let mut gathered: Vec<f64> = Vec::new();
+        let mut pb: Vec<f64> = Vec::new();
         for c in 0..terms[0].nlevels {
             lower_inverse_into(&diag[c * kk..(c + 1) * kk], k0, &mut x0);
             let fc = &mut first[c * kk..(c + 1) * kk];
@@ -134,25 +141,41 @@ impl BlockedCholesky {
                     }
                 }
             }
+            // P restricted to the pattern rows, gathered once per run of levels that occur
+            // with the same levels (every level, in a fully crossed design).
+            let r = rows.len();
+            if !same_rows(&gathered_rows, &rows) {
+                gathered_rows.clear();
+                gathered_rows.extend(rows.iter().map(|&(r1, ..)| r1));
+                gathered.clear();
+                for &r2 in &gathered_rows {
+                    let col = &trailing_flat[r2 * q_rest..(r2 + 1) * q_rest];
+                    gathered.extend(gathered_rows.iter().map(|&r1| col[r1]));
+                }
+            }
             // −P B̃ on the pattern rows, and B̃'PB̃ = −B̃'(−PB̃).
-            for (x1, &(r1, t, e, a)) in rows.iter().enumerate() {
+            pb.clear();
+            pb.resize(r * k0, 0.0);
+            for h in 0..k0 {
+                let out = &mut pb[h * r..(h + 1) * r];
+                for (x2, col) in gathered.chunks_exact(r.max(1)).enumerate().take(r) {
+                    let b = btilde[x2 * k0 + h];
+                    for (o, p) in out.iter_mut().zip(col) {
+                        *o -= p * b;
+                    }
+                }
+            }
+            for (x1, &(_, t, e, a)) in rows.iter().enumerate() {
                 let kt = terms[t].width;
                 let blen = kt * k0;
                 let out = &mut cross[t - 1][e * blen..(e + 1) * blen];
                 for h in 0..k0 {
-                    let s: f64 = rows
-                        .iter()
-                        .enumerate()
-                        .map(|(x2, &(r2, ..))| {
-                            trailing[(r1.min(r2), r1.max(r2))] * btilde[x2 * k0 + h]
-                        })
-                        .sum();
-                    out[a + h * kt] = -s;
+                    out[a + h * kt] = pb[x1 + h * r];
                 }
                 let b1 = &btilde[x1 * k0..(x1 + 1) * k0];
                 for a2 in 0..k0 {
                     for h in 0..k0 {
-                        fc[a2 + h * k0] -= b1[a2] * out[a + h * kt];
+                        fc[a2 + h * k0] -= b1[a2] * pb[x1 + h * r];
                     }
                 }
             }
@@ -164,6 +187,11 @@ impl BlockedCholesky {
             cross,
         }
     }
+}
+
+/// Whether the gathered rows are the pattern rows of the current level.
+fn same_rows(gathered: &[usize], rows: &[(usize, usize, usize, usize)]) -> bool {
+    gathered.len() == rows.len() && gathered.iter().zip(rows).all(|(g, r)| *g == r.0)
 }
 
 /// Inverse of a small lower-triangular k×k block (column-major) into `inv`.

@@ -4,8 +4,11 @@
 //! final trust radius, the Hessian on the free coordinates is positive definite and the
 //! Newton decrement `½ g'H⁻¹g` (the predicted remaining decrease of the deviance) is below
 //! `1e-6 + 1e-10·|objective|`; a boundary parameter must not lower the objective when moved
-//! off the boundary. (The LMM certificate's exact gradients are not available for GLMMs, whose
-//! objective is itself the result of an iteration.)
+//! off the boundary. (The LMM certificate's exact gradients are not available for every GLMM,
+//! whose objective is itself the result of an iteration.) Where a GLMM objective has an exact
+//! gradient (canonical links with β profiled), [`check_optimum_with_gradient`] takes the
+//! Hessian from forward differences of that gradient instead: `1 + len(x)` evaluations
+//! rather than `1 + len(x)(len(x) + 3)/2`.
 
 use crate::linalg::cholesky_small_checked;
 use crate::lmm::convergence::eigen::symmetric_eigen;
@@ -77,12 +80,68 @@ pub fn check_optimum(
             hess[b + a * m] = hij;
         }
     }
+    decide(&g, &hess, f0, optimizer_converged)
+}
+
+/// Checks the optimum `x` of `fg` (value and exact gradient in the optimiser's coordinates)
+/// under the bounds `lower`: the Hessian on the free coordinates by forward differences of
+/// the gradient (symmetrised), boundary coordinates by the value one step off the boundary.
+/// `1 + len(x)` evaluations; `x` is evaluated last, so that a model's state ends there.
+pub fn check_optimum_with_gradient(
+    fg: &mut dyn FnMut(&[f64], &mut [f64]) -> f64,
+    x: &[f64],
+    lower: &[f64],
+    optimizer_converged: bool,
+) -> Convergence {
+    let n = x.len();
+    let h = STEP;
+    let free: Vec<usize> = (0..n).filter(|&j| x[j] - lower[j] > h).collect();
+    let mut values = vec![0.0; n];
+    let mut gradients = vec![vec![0.0; n]; n];
+    for j in 0..n {
+        let mut y = x.to_vec();
+        y[j] += h;
+        values[j] = fg(&y, &mut gradients[j]);
+    }
+    let mut g0 = vec![0.0; n];
+    let f0 = fg(x, &mut g0);
+    if !f0.is_finite() || values.iter().any(|v| !v.is_finite()) {
+        return convergence_record(ConvergenceStatus::ObjectiveNotFinite, f64::NAN, None);
+    }
+    for j in (0..n).filter(|j| !free.contains(j)) {
+        if values[j] < f0 - 1e-6 {
+            return convergence_record(ConvergenceStatus::BoundaryNotOptimal, f64::NAN, None);
+        }
+    }
+    let m = free.len();
+    if m == 0 {
+        let status = if optimizer_converged {
+            ConvergenceStatus::Converged
+        } else {
+            ConvergenceStatus::EvaluationLimit
+        };
+        return convergence_record(status, 0.0, None);
+    }
+    let g: Vec<f64> = free.iter().map(|&j| g0[j]).collect();
+    let mut hess = vec![0.0; m * m];
+    for (a, &i) in free.iter().enumerate() {
+        for (b, &j) in free.iter().enumerate() {
+            // ∂²f/∂i∂j from both columns: (gᵢ(x + h eⱼ) − gᵢ(x) + gⱼ(x + h eᵢ) − gⱼ(x)) / 2h.
+            hess[a + b * m] = (gradients[j][i] - g0[i] + gradients[i][j] - g0[j]) / (2.0 * h);
+        }
+    }
+    decide(&g, &hess, f0, optimizer_converged)
+}
+
+/// The verdict from the gradient and Hessian on the free coordinates (column-major m×m).
+fn decide(g: &[f64], hess: &[f64], f0: f64, optimizer_converged: bool) -> Convergence {
+    let m = g.len();
     let gradient_max = g.iter().fold(0.0f64, |s, v| s.max(v.abs()));
-    if g.iter().chain(&hess).any(|v| !v.is_finite()) {
+    if g.iter().chain(hess).any(|v| !v.is_finite()) {
         return convergence_record(ConvergenceStatus::ObjectiveNotFinite, gradient_max, None);
     }
-    let min_eig = smallest_eigenvalue(&hess, m);
-    let mut l = hess.clone();
+    let min_eig = smallest_eigenvalue(hess, m);
+    let mut l = hess.to_vec();
     if cholesky_small_checked(&mut l, m, m, 1e-12).is_err() {
         return convergence_record(
             ConvergenceStatus::HessianNotPositiveDefinite,
@@ -91,7 +150,7 @@ pub fn check_optimum(
         );
     }
     // ½ g'H⁻¹g = ½‖L⁻¹g‖².
-    let mut y = g.clone();
+    let mut y = g.to_vec();
     for r in 0..m {
         let s: f64 = (0..r).map(|c| l[r + c * m] * y[c]).sum();
         y[r] = (y[r] - s) / l[r + r * m];

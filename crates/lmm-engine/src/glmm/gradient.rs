@@ -23,9 +23,13 @@
 //! (`κᵢS = (ZΛs)ᵢ`): one selected inversion ([`crate::lmm::factor::SelectedInverse`]), one
 //! solve with the factor and two passes over the rows.
 
+use crate::linalg::dot;
 use crate::lmm::factor::SelectedInverse;
 
 use super::pirls::Pirls;
+
+/// Most terms of the scalar-terms path (more go through the general one).
+const SCALAR_TERMS: usize = 8;
 
 /// The exact gradient at a PIRLS state.
 pub(crate) struct LaplaceGradient {
@@ -54,7 +58,7 @@ impl Pirls {
             .map(|s| &self.terms[s.formula_index])
             .collect();
         let widths: Vec<usize> = shapes.iter().map(|s| s.width).collect();
-        if widths.iter().all(|&k| k == 1) {
+        if m <= SCALAR_TERMS && widths.iter().all(|&k| k == 1) {
             return Some(self.scalar_gradient(&inverse));
         }
         let mut starts = vec![0usize; m + 1];
@@ -173,21 +177,17 @@ impl Pirls {
                 }
             }
         }
-        let beta = (0..self.x.ncols())
-            .map(|j| {
-                let col = self.x.col(j);
-                col.iter().zip(&score).map(|(x, s)| x * s).sum()
-            })
-            .collect();
+        let beta = self.x_transpose_times(&score);
         Some(LaplaceGradient {
             beta,
             theta: theta_grad,
         })
     }
 
-    /// The gradient when every term is scalar (`(1 | g)`, the common case): the same
-    /// formulas as [`Pirls::laplace_gradient`], term by term over the rows in short passes
-    /// the compiler vectorises.
+    /// The gradient when every term is scalar (`(1 | g)`, the common case) and there are at
+    /// most [`SCALAR_TERMS`] terms: the same formulas as [`Pirls::laplace_gradient`] in one
+    /// pass over the rows for the leverages and one for the scores, with per-row values on
+    /// the stack.
     fn scalar_gradient(&self, inverse: &SelectedInverse) -> LaplaceGradient {
         let factor = &self.factor_u;
         let shapes = factor.terms();
@@ -199,49 +199,45 @@ impl Pirls {
             .iter()
             .map(|s| &self.terms[s.formula_index])
             .collect();
-        // z̃ = λz per term, and each row's row of P per trailing term.
-        let zl: Vec<Vec<f64>> = (0..m)
-            .map(|t| {
-                let lambda = factor.lambda(t)[0];
-                terms[t].z.iter().map(|z| z * lambda).collect()
-            })
+        let lambda: Vec<f64> = (0..m).map(|t| factor.lambda(t)[0]).collect();
+        let q_rest = inverse.offsets[m];
+        let p_flat: Vec<f64> = (0..q_rest)
+            .flat_map(|c| inverse.trailing_col(c).iter().copied())
             .collect();
-        let prow: Vec<Vec<usize>> = (0..m)
-            .map(|t| {
-                terms[t]
-                    .refs
-                    .iter()
-                    .map(|&l| inverse.offsets[t] + l as usize)
-                    .collect()
-            })
+        let theta_at: Vec<usize> = shapes
+            .iter()
+            .map(|s| self.layout.term_range(s.formula_index).start)
             .collect();
-        // y_t = (C⁻¹ z̃ᵢ) at term t's level of row i.
-        let mut y: Vec<Vec<f64>> = vec![vec![0.0; n]; m];
-        for i in 0..n {
-            y[0][i] = inverse.first[terms[0].refs[i] as usize] * zl[0][i];
-        }
-        for t in 1..m {
-            let cross = &inverse.cross[t - 1];
-            let (head, tail) = y.split_at_mut(t);
-            for (i, &e) in entries[t - 1].iter().enumerate() {
-                let c = cross[e as usize];
-                head[0][i] += c * zl[t][i];
-                tail[0][i] = c * zl[0][i];
-            }
-        }
-        for t in 1..m {
-            for u in 1..m {
-                let yt = &mut y[t];
-                for i in 0..n {
-                    yt[i] += inverse.trailing[(prow[t][i], prow[u][i])] * zl[u][i];
-                }
-            }
-        }
+        let mut theta = vec![0.0; self.layout.len()];
         let mut a = vec![0.0; n];
         let mut weight = vec![0.0; n];
         let mut d = vec![0.0; n];
+        let mut v: Vec<Vec<f64>> = shapes.iter().map(|s| vec![0.0; s.nranef()]).collect();
+        let mut trace = [0.0f64; SCALAR_TERMS];
         for i in 0..n {
-            let h: f64 = (0..m).map(|t| zl[t][i] * y[t][i]).sum();
+            // z̃ₜ = λₜzₜ, y = (C⁻¹z̃ᵢ) at each term's level, P's row of each trailing level.
+            let (mut zt, mut yt, mut rt) = (
+                [0.0f64; SCALAR_TERMS],
+                [0.0f64; SCALAR_TERMS],
+                [0usize; SCALAR_TERMS],
+            );
+            for t in 0..m {
+                zt[t] = terms[t].z[i] * lambda[t];
+            }
+            yt[0] = inverse.first[terms[0].refs[i] as usize] * zt[0];
+            for t in 1..m {
+                let c = inverse.cross[t - 1][entries[t - 1][i] as usize];
+                yt[0] += c * zt[t];
+                yt[t] = c * zt[0];
+                rt[t] = inverse.offsets[t] + terms[t].refs[i] as usize;
+            }
+            for t in 1..m {
+                let row = &p_flat[rt[t] * q_rest..(rt[t] + 1) * q_rest];
+                for u in 1..m {
+                    yt[t] += row[rt[u]] * zt[u];
+                }
+            }
+            let h: f64 = (0..m).map(|t| zt[t] * yt[t]).sum();
             let (mu, me) = (self.mu[i], self.mu_eta[i]);
             let second = link
                 .canonical_second_derivative(self.eta[i], mu, me)
@@ -250,42 +246,48 @@ impl Pirls {
             a[i] = h * w * second;
             weight[i] = w * me * me / self.family.variance(mu);
             d[i] = -2.0 * w * (self.y[i] - mu);
-        }
-        let mut theta = vec![0.0; self.layout.len()];
-        let mut v: Vec<Vec<f64>> = shapes.iter().map(|s| vec![0.0; s.nranef()]).collect();
-        for t in 0..m {
-            let j = self.layout.term_range(shapes[t].formula_index).start;
-            let z = &terms[t].z;
-            theta[j] = 2.0 * (0..n).map(|i| weight[i] * z[i] * y[t][i]).sum::<f64>();
-            for (i, &l) in terms[t].refs.iter().enumerate() {
-                v[t][l as usize] += a[i] * zl[t][i];
+            for t in 0..m {
+                v[t][terms[t].refs[i] as usize] += a[i] * zt[t];
+                trace[t] += weight[i] * terms[t].z[i] * yt[t];
             }
+        }
+        for t in 0..m {
+            theta[theta_at[t]] = 2.0 * trace[t];
         }
         factor.forward_random(&mut v);
         factor.backward_random(&mut v);
-        let mut score: Vec<f64> = (0..n).map(|i| d[i] + a[i]).collect();
-        for t in 0..m {
-            let s = &v[t];
-            for (i, &l) in terms[t].refs.iter().enumerate() {
-                score[i] -= weight[i] * zl[t][i] * s[l as usize];
+        let us: Vec<&[f64]> = shapes
+            .iter()
+            .map(|s| &self.u[s.formula_index][..])
+            .collect();
+        let mut score = vec![0.0; n];
+        let mut response = [0.0f64; SCALAR_TERMS];
+        for i in 0..n {
+            let mut zls = 0.0;
+            for t in 0..m {
+                zls += terms[t].z[i] * lambda[t] * v[t][terms[t].refs[i] as usize];
+            }
+            let sc = d[i] + a[i] - weight[i] * zls;
+            score[i] = sc;
+            for t in 0..m {
+                let l = terms[t].refs[i] as usize;
+                response[t] += terms[t].z[i] * (sc * us[t][l] - 0.5 * d[i] * v[t][l]);
             }
         }
         for t in 0..m {
-            let j = self.layout.term_range(shapes[t].formula_index).start;
-            let (u, s, z) = (&self.u[shapes[t].formula_index], &v[t], &terms[t].z);
-            theta[j] += terms[t]
-                .refs
-                .iter()
-                .enumerate()
-                .map(|(i, &l)| z[i] * (score[i] * u[l as usize] - 0.5 * d[i] * s[l as usize]))
-                .sum::<f64>();
+            theta[theta_at[t]] += response[t];
         }
-        let beta = (0..self.x.ncols())
-            .map(|j| {
-                let col = self.x.col(j);
-                col.iter().zip(&score).map(|(x, s)| x * s).sum()
-            })
-            .collect();
+        let beta = self.x_transpose_times(&score);
         LaplaceGradient { beta, theta }
+    }
+
+    /// `X'v`, over contiguous columns.
+    fn x_transpose_times(&self, v: &[f64]) -> Vec<f64> {
+        (0..self.x.ncols())
+            .map(|j| match self.x.col(j).try_as_col_major() {
+                Some(col) => dot(col.as_slice(), v),
+                None => self.x.col(j).iter().zip(v).map(|(x, s)| x * s).sum(),
+            })
+            .collect()
     }
 }

@@ -27,6 +27,7 @@ pub mod pirls;
 mod profile;
 pub mod result;
 pub mod reweight;
+mod sensitivity;
 pub mod strategy;
 
 pub use family::Family;

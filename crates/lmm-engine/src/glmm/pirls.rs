@@ -83,6 +83,8 @@ pub struct Pirls {
     pub(crate) iterations: usize,
     /// Whether the current state is a converged PIRLS solution (a warm start).
     warm: bool,
+    /// Whether it is a converged u-only solution, with `factor_u` at its weights.
+    pub(crate) u_only_state: bool,
     /// Steps taken in the current run.
     iterations_here: usize,
 }
@@ -135,6 +137,7 @@ impl Pirls {
             eta_fixed_beta: None,
             iterations: 0,
             warm: false,
+            u_only_state: false,
             iterations_here: 0,
         }
     }
@@ -148,6 +151,7 @@ impl Pirls {
     /// from R's `mustart`).
     pub fn reset(&mut self) {
         self.warm = false;
+        self.u_only_state = false;
     }
 
     /// Σ deviance residuals at the current μ.
@@ -324,6 +328,7 @@ impl Pirls {
             self.u = u;
         }
         self.warm = false;
+        self.u_only_state = false;
         self.iterations_here = 0;
         // From R's mustart there is no (β, u) to compare with: the first step is taken whole.
         let mut old = if joint && cold {
@@ -354,6 +359,7 @@ impl Pirls {
                 .fold(1.0f64, |m, v| m.max(v.abs()));
             if step_max <= STEP_TOLERANCE * scale && !(joint && cold && self.iterations_here == 0) {
                 self.warm = true;
+                self.u_only_state = !joint;
                 return Ok(old);
             }
             self.iterations_here += 1;

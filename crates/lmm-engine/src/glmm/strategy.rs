@@ -23,7 +23,7 @@ use crate::optim::projected_bfgs::{minimize_projected_bfgs, BfgsSettings};
 use crate::optim::{minimize_bobyqa, BobyqaSettings};
 use crate::options::FitOptions;
 
-use super::convergence::check_optimum;
+use super::convergence::{check_optimum, check_optimum_with_gradient};
 use super::model::GeneralizedLinearMixedModel;
 use super::pirls::PirlsFailure;
 use super::result::GlmmInfo;
@@ -211,18 +211,34 @@ impl GeneralizedLinearMixedModel {
                 failure.as_ref(),
             ));
         }
+        // The check evaluates θ̂ last: the state, and `objective`, end there.
+        let mut objective = f64::NAN;
         let mut convergence = {
-            let mut f = |x: &[f64]| {
-                self.deviance_profiled(&scaling.to_user(x))
-                    .unwrap_or(f64::INFINITY)
-            };
-            check_optimum(&mut f, &second.x, &lower, second.converged)
+            let mut fg =
+                |x: &[f64], grad: &mut [f64]| match self.deviance_profiled(&scaling.to_user(x)) {
+                    Ok(v) => {
+                        grad.copy_from_slice(&self.profile.theta_gradient);
+                        scaling.gradient_to_internal(grad);
+                        objective = v;
+                        v
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        self.reset_profile();
+                        objective = f64::NAN;
+                        f64::INFINITY
+                    }
+                };
+            check_optimum_with_gradient(&mut fg, &second.x, &lower, second.converged)
         };
+        if !objective.is_finite() {
+            return Err(pirls_error(
+                ModelError::Optimizer("the deviance at the optimum".into()),
+                failure.as_ref(),
+            ));
+        }
         convergence.optimizers_tried = vec![Optimizer::ProjectedBfgs];
         let theta = scaling.to_user(&second.x);
-        let objective = self
-            .deviance_profiled(&theta)
-            .map_err(|e| pirls_error(ModelError::Optimizer(String::new()), Some(&e)))?;
         if convergence.status == ConvergenceStatus::Converged && self.profile.last_decrement > 1e-6
         {
             convergence.status = ConvergenceStatus::GradientNotSmall;

@@ -21,6 +21,12 @@ cb <- lme4::cbpp
 wcsv(data.frame(herd = as.integer(cb$herd), incidence = cb$incidence,
                 size = cb$size, period = as.integer(cb$period)),  # codes == labels
      "cbpp.csv")
+# cbpp as bernoulli rows (one per animal: 1 = incidence), for the GLMM row aggregation test
+# (08_glmer_bernoulli.R): 842 rows with 56 distinct (herd, period) patterns.
+wcsv(do.call(rbind, lapply(seq_len(nrow(cb)), function(i) data.frame(
+       herd = as.integer(cb$herd[i]), period = as.integer(cb$period[i]),
+       y = c(rep(1L, cb$incidence[i]), rep(0L, cb$size[i] - cb$incidence[i]))))),
+     "cbpp_bernoulli.csv")
 
 ot <- nlme::Orthodont
 wcsv(data.frame(distance = ot$distance, age = ot$age,

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! {"formula", "criterion": "ML"|"REML",
-//!  ["family", "link", "nagq", "deviance", "df_resid", "pirls_iterations": GLMMs only],
+//!  ["family", "link", "nagq", "deviance", "df_resid", "pirls_iterations", "pirls_rows":
+//!   GLMMs only],
 //!  "nobs", "objective", "loglik", "aic", "bic", "sigma",
 //!  "theta": [..], "fixed": [{"name","estimate","std_error","z","p_value"}],
 //!  "random": [{"group","term","variance","std_dev"}],
@@ -117,6 +118,9 @@ pub struct FitJson {
     /// GLMMs only: PIRLS iterations over the whole fit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pirls_iterations: Option<usize>,
+    /// GLMMs only: rows PIRLS iterated over (the distinct covariate patterns).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pirls_rows: Option<usize>,
     /// Number of observations.
     pub nobs: usize,
     /// Deviance (ML) or REML criterion.
@@ -224,6 +228,7 @@ impl FitJson {
             deviance: None,
             df_resid: None,
             pirls_iterations: None,
+            pirls_rows: None,
             nobs: fit.nobs,
             objective: fit.objective,
             loglik: fit.loglik,
@@ -297,6 +302,7 @@ impl FitJson {
         self.deviance = Some(info.deviance);
         self.df_resid = Some(info.df_resid);
         self.pirls_iterations = Some(info.pirls_iterations);
+        self.pirls_rows = Some(info.pirls_rows);
         self.random
             .retain(|r| r.group != "Residual" || !r.term.is_empty());
         self

@@ -62,6 +62,44 @@ impl ConditionalDensity {
         }
     }
 
+    /// The same density over groups of rows that share μ (`group[i] < groups`): per group
+    /// the summed coefficients of log μ and log(1 − μ) (binomial) or of log μ and μ
+    /// (Poisson), and the original constant, so that it equals this density whenever rows of
+    /// a group have the same μ.
+    pub(crate) fn aggregate(&self, group: &[u32], groups: usize) -> Self {
+        let mut count = vec![0.0; groups];
+        let mut trials = vec![0.0; groups];
+        let mut multiplier = vec![0.0; groups];
+        for (i, &g) in group.iter().enumerate() {
+            let (g, c) = (g as usize, self.multiplier[i]);
+            match self.family {
+                Family::Binomial(_) => {
+                    count[g] += c * self.count[i];
+                    trials[g] += c * self.trials[i];
+                    multiplier[g] = 1.0;
+                }
+                _ => {
+                    count[g] += c * self.count[i];
+                    multiplier[g] += c;
+                }
+            }
+        }
+        if !matches!(self.family, Family::Binomial(_)) {
+            for (k, c) in count.iter_mut().zip(&multiplier) {
+                if *c > 0.0 {
+                    *k /= c;
+                }
+            }
+        }
+        Self {
+            family: self.family,
+            count,
+            trials,
+            multiplier,
+            constant: self.constant,
+        }
+    }
+
     /// −2 Σ log p(yᵢ | μᵢ) (lme4's `aic()` of the response module).
     pub fn minus_two_log_density(&self, mu: &[f64]) -> f64 {
         let mut s = self.constant;

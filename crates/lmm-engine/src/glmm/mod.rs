@@ -16,6 +16,7 @@
 //!   [`convergence`]: the finite-difference check at the optimum; [`result`]: the fitted
 //!   values with lme4's conventions.
 
+mod aggregate;
 pub mod agq;
 pub mod convergence;
 pub mod family;

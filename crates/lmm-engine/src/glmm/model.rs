@@ -9,6 +9,7 @@ use crate::lmm::scaling::ThetaScaling;
 use crate::lmm::theta::ThetaLayout;
 use crate::lmm::ModelError;
 
+use super::aggregate::aggregate;
 use super::agq::{agq_deviance, GaussHermite, MAX_NAGQ};
 use super::family::Family;
 use super::laplace::ConditionalDensity;
@@ -26,9 +27,21 @@ pub(crate) struct Labels {
     pub(crate) terms: Vec<(String, Vec<String>, Vec<String>)>,
 }
 
+/// How the data's rows map to the rows PIRLS iterates over ([`super::aggregate`]).
+#[derive(Debug, Clone)]
+pub(crate) struct DataRows {
+    /// Rows of the data used by the fit.
+    pub(crate) nobs: usize,
+    /// Data rows behind each PIRLS row (`None`: one each).
+    pub(crate) multiplicity: Option<Vec<usize>>,
+    /// Σ deviance residuals over the data's rows minus Σ over PIRLS's rows (μ-free).
+    pub(crate) deviance_constant: f64,
+}
+
 /// A generalised linear mixed model ready to be fitted.
 pub struct GeneralizedLinearMixedModel {
     pub(crate) pirls: Pirls,
+    pub(crate) rows: DataRows,
     pub(crate) density: ConditionalDensity,
     pub(crate) scaling: ThetaScaling,
     pub(crate) labels: Labels,
@@ -65,10 +78,33 @@ impl GeneralizedLinearMixedModel {
             }
         }
         let layout = ThetaLayout::for_terms(&mm.terms);
+        // θ̃'s scales from the data's rows, whatever PIRLS iterates over.
         let scaling = ThetaScaling::new(&CrossProducts::build(mm), &layout);
+        let density = ConditionalDensity::new(response, family);
+        let (pirls, density, rows) = match aggregate(mm, response, &density, family) {
+            Some(a) => (
+                Pirls::new(&a.mm, &a.response, family),
+                a.density,
+                DataRows {
+                    nobs: n,
+                    multiplicity: Some(a.multiplicity),
+                    deviance_constant: a.deviance_constant,
+                },
+            ),
+            None => (
+                Pirls::new(mm, response, family),
+                density,
+                DataRows {
+                    nobs: n,
+                    multiplicity: None,
+                    deviance_constant: 0.0,
+                },
+            ),
+        };
         Ok(Self {
-            pirls: Pirls::new(mm, response, family),
-            density: ConditionalDensity::new(response, family),
+            pirls,
+            density,
+            rows,
             scaling,
             labels: Labels {
                 response: mm.response.clone(),
@@ -100,6 +136,11 @@ impl GeneralizedLinearMixedModel {
     /// Number of fixed-effects parameters.
     pub fn nfixed(&self) -> usize {
         self.labels.fixed.len()
+    }
+
+    /// Rows PIRLS iterates over: the distinct covariate patterns of the data's rows.
+    pub fn pirls_rows(&self) -> usize {
+        self.pirls.nobs()
     }
 
     /// PIRLS iterations run so far.
@@ -146,7 +187,7 @@ impl GeneralizedLinearMixedModel {
                 .as_ref()
                 .cloned()
                 .unwrap_or_else(|| GaussHermite::new(nagq));
-            return Ok(agq_deviance(&mut self.pirls, &rule));
+            return Ok(agq_deviance(&mut self.pirls, &rule) + self.rows.deviance_constant);
         }
         Ok(self.laplace(false))
     }

@@ -35,6 +35,10 @@ pub struct GlmmInfo {
     pub df_resid: usize,
     /// PIRLS iterations over the whole fit.
     pub pirls_iterations: usize,
+    /// Rows PIRLS iterated over: the data's distinct covariate patterns (rows that share X,
+    /// every random-effects level and z, and the offset are one row with their weights
+    /// summed — the same likelihood).
+    pub pirls_rows: usize,
     /// Notes about the fit (fitted probabilities at 0 or 1).
     pub notes: Vec<String>,
 }
@@ -139,17 +143,19 @@ impl GeneralizedLinearMixedModel {
                 });
             }
         }
-        let nobs = self.pirls.nobs();
+        let nobs = self.rows.nobs;
         let dof = p + theta.len();
         let ic = InformationCriteria::new(objective, dof, nobs);
         let mut notes = Vec::new();
         if let Family::Binomial(_) = self.family() {
-            let extreme = self
+            let extreme: usize = self
                 .pirls
                 .mu
                 .iter()
-                .filter(|&&m| !(1e-10..=1.0 - 1e-10).contains(&m))
-                .count();
+                .enumerate()
+                .filter(|(_, &m)| !(1e-10..=1.0 - 1e-10).contains(&m))
+                .map(|(g, _)| self.rows.multiplicity.as_ref().map_or(1, |c| c[g]))
+                .sum();
             if extreme > 0 {
                 notes.push(format!(
                     "fitted probabilities numerically 0 or 1 occurred for {extreme} \
@@ -161,7 +167,8 @@ impl GeneralizedLinearMixedModel {
             family: self.family(),
             link: self.family().link(),
             nagq,
-            deviance: self.pirls.deviance_residuals(),
+            deviance: self.pirls.deviance_residuals() + self.rows.deviance_constant,
+            pirls_rows: self.pirls.nobs(),
             df_resid: nobs.saturating_sub(dof),
             pirls_iterations: self.pirls.iterations,
             notes,

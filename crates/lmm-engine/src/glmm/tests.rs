@@ -415,3 +415,51 @@ fn mode_prediction_is_second_order() {
         "error ratio {ratio} ({errors:?})"
     );
 }
+
+/// Each row twice, with different responses: the copies share every covariate, so PIRLS
+/// iterates over one row per pair, and the objectives (Laplace and adaptive quadrature)
+/// equal those of the rows as given — computed by giving the second copy an offset of −0.0,
+/// which changes no arithmetic but makes the rows distinct.
+#[test]
+fn aggregated_rows_give_the_objectives_of_the_rows_as_given() {
+    for family in [
+        Family::Binomial(Link::Logit),
+        Family::Binomial(Link::Probit),
+        Family::Poisson(Link::Log),
+    ] {
+        let (mm, draws) = design(30, 5, false, false, 5);
+        let n = mm.nobs();
+        let base = response(family, n, &draws);
+        let shifted: Vec<f64> = (0..n).map(|i| draws[(i + 7) % n]).collect();
+        let other = response(family, n, &shifted);
+        let mut twice = mm.clone();
+        twice.x = Mat::from_fn(2 * n, 2, |i, j| mm.x[(i % n, j)]);
+        twice.y = (0..2 * n).map(|i| mm.y[i % n]).collect();
+        let term = &mut twice.terms[0];
+        term.refs = (0..2 * n).map(|i| mm.terms[0].refs[i % n]).collect();
+        term.z = (0..2 * n).map(|i| mm.terms[0].z[i % n]).collect();
+        let join = |a: &[f64], b: &[f64]| a.iter().chain(b).copied().collect::<Vec<f64>>();
+        let together = GlmResponse {
+            y: join(&base.y, &other.y),
+            weights: join(&base.weights, &other.weights),
+            trials: join(&base.trials, &other.trials),
+            offset: vec![0.0; 2 * n],
+            notes: vec![],
+        };
+        let mut apart = together.clone();
+        apart.offset[n..].fill(-0.0);
+        let mut aggregated = GeneralizedLinearMixedModel::new(&twice, &together, family).unwrap();
+        let mut as_given = GeneralizedLinearMixedModel::new(&twice, &apart, family).unwrap();
+        assert_eq!(aggregated.pirls_rows(), n, "{family:?}");
+        assert_eq!(as_given.pirls_rows(), 2 * n, "{family:?}");
+        for nagq in [1, 5] {
+            let (theta, beta) = ([0.7], [0.2, -0.3]);
+            let a = aggregated.deviance(&theta, &beta, nagq).unwrap();
+            let b = as_given.deviance(&theta, &beta, nagq).unwrap();
+            assert!(
+                (a - b).abs() <= 1e-10 * b.abs(),
+                "{family:?} nAGQ {nagq}: {a} vs {b}"
+            );
+        }
+    }
+}

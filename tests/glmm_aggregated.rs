@@ -1,0 +1,145 @@
+//! GLMMs on data with repeated covariate patterns: cbpp as 842 bernoulli rows (one per
+//! animal) has 56 distinct (herd, period) patterns, and PIRLS iterates over those 56. What
+//! the fit reports must still be glmer's for the 842 rows as given
+//! (`data/reference/glmer_bernoulli.json`, lme4 1.1-31 with `tolPwrss = 1e-12`): logLik,
+//! `deviance()`, nobs and BIC, for the Laplace approximation, nAGQ = 25 and nAGQ = 0. And the
+//! estimates must be those of the `cbind()` form of the same data, whose likelihood differs
+//! only by Σ log C(size, incidence).
+
+mod common;
+
+use common::{close, close_abs, table};
+use lmm_report::engine::{fit, Column, Family, Fit, FitOptions, Link};
+use serde_json::Value;
+
+fn reference(id: &str) -> Value {
+    let text = std::fs::read_to_string("data/reference/glmer_bernoulli.json").expect("reference");
+    let all: Value = serde_json::from_str(&text).expect("json");
+    all["fits"]
+        .as_array()
+        .expect("fits")
+        .iter()
+        .find(|f| f["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no reference {id}"))
+}
+
+fn options(nagq: usize) -> FitOptions {
+    FitOptions::default()
+        .with_family(Family::Binomial(Link::Logit))
+        .with_nagq(nagq.max(1))
+        .with_fast(nagq == 0)
+}
+
+fn bernoulli(nagq: usize) -> Fit {
+    let r = reference(&format!("cbpp_bernoulli_nagq{nagq}"));
+    let f = fit(
+        r["formula"].as_str().unwrap(),
+        &table("r/cbpp_bernoulli.csv"),
+        &options(nagq),
+    )
+    .unwrap();
+    let id = format!("nAGQ = {nagq}");
+    close_abs(
+        &format!("{id} loglik"),
+        f.loglik(),
+        r["loglik"].as_f64().unwrap(),
+        1e-4,
+    );
+    close_abs(
+        &format!("{id} BIC"),
+        f.bic(),
+        r["BIC"].as_f64().unwrap(),
+        2e-4,
+    );
+    let info = f.glmm().unwrap();
+    close_abs(
+        &format!("{id} deviance"),
+        info.deviance,
+        r["deviance"].as_f64().unwrap(),
+        1e-3,
+    );
+    assert_eq!(f.result().nobs as f64, r["nobs"].as_f64().unwrap(), "{id}");
+    assert_eq!(
+        info.df_resid as f64,
+        r["df_resid"].as_f64().unwrap(),
+        "{id}"
+    );
+    assert_eq!(info.pirls_rows, 56, "{id}: PIRLS on the distinct patterns");
+    // jsonlite writes a one-element θ as a number.
+    let theta = r["theta"].as_f64().or(r["theta"][0].as_f64()).unwrap();
+    close(&format!("{id} theta"), f.theta()[0], theta, 1e-3);
+    for (got, want) in f.coefficients().iter().zip(r["fixed"].as_array().unwrap()) {
+        assert_eq!(got.name, want["name"].as_str().unwrap());
+        close(
+            &format!("{id} beta {}", got.name),
+            got.estimate,
+            want["estimate"].as_f64().unwrap(),
+            1e-3,
+        );
+        close(
+            &format!("{id} se {}", got.name),
+            got.std_error,
+            want["std_error"].as_f64().unwrap(),
+            1e-3,
+        );
+    }
+    f
+}
+
+#[test]
+fn bernoulli_rows_laplace_match_glmer() {
+    let f = bernoulli(1);
+    assert!(f.converged(), "{}", f.result().message);
+}
+
+#[test]
+fn bernoulli_rows_agq25_match_glmer() {
+    let f = bernoulli(25);
+    assert!(f.converged(), "{}", f.result().message);
+}
+
+#[test]
+fn bernoulli_rows_fast_match_glmer() {
+    bernoulli(0);
+}
+
+/// The bernoulli rows and the cbind() counts are one likelihood up to Σ log C(n, k): the same
+/// estimates, and log-likelihoods that differ by exactly that constant.
+#[test]
+fn bernoulli_rows_equal_the_cbind_counts() {
+    let formula = "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)";
+    let counts = table("r/cbpp.csv");
+    let grouped = fit(formula, &counts, &options(1)).unwrap();
+    let rows = fit(
+        "y ~ factor(period) + (1 | herd)",
+        &table("r/cbpp_bernoulli.csv"),
+        &options(1),
+    )
+    .unwrap();
+    let number = |name: &str, i: usize| -> f64 {
+        match counts.get(name).unwrap() {
+            Column::Integer(v) => v[i].unwrap() as f64,
+            Column::Numeric(v) => v[i].unwrap(),
+            Column::Text(_) => panic!("{name} is text"),
+        }
+    };
+    let ln_choose: f64 = (0..counts.nrows())
+        .map(|i| {
+            let (n, k) = (number("size", i), number("incidence", i));
+            ln_factorial(n) - ln_factorial(k) - ln_factorial(n - k)
+        })
+        .sum();
+    close_abs("loglik", rows.loglik(), grouped.loglik() - ln_choose, 1e-7);
+    close("theta", rows.theta()[0], grouped.theta()[0], 1e-5);
+    for (a, b) in rows.coefficients().iter().zip(grouped.coefficients()) {
+        close(&format!("beta {}", a.name), a.estimate, b.estimate, 1e-5);
+        close(&format!("se {}", a.name), a.std_error, b.std_error, 1e-5);
+    }
+    assert_eq!(rows.result().nobs, 842);
+    assert_eq!(grouped.result().nobs, 56);
+}
+
+fn ln_factorial(n: f64) -> f64 {
+    (1..=n as u64).map(|k| (k as f64).ln()).sum()
+}

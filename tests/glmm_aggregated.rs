@@ -8,20 +8,12 @@
 
 mod common;
 
-use common::{close, close_abs, table};
+use common::{close, close_abs, reference_fit, table};
 use lmm_report::engine::{fit, Column, Family, Fit, FitOptions, Link};
 use serde_json::Value;
 
 fn reference(id: &str) -> Value {
-    let text = std::fs::read_to_string("data/reference/glmer_bernoulli.json").expect("reference");
-    let all: Value = serde_json::from_str(&text).expect("json");
-    all["fits"]
-        .as_array()
-        .expect("fits")
-        .iter()
-        .find(|f| f["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("no reference {id}"))
+    reference_fit("glmer_bernoulli.json", id)
 }
 
 fn options(nagq: usize) -> FitOptions {

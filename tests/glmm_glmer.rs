@@ -9,20 +9,12 @@
 
 mod common;
 
-use common::{close, close_abs, table};
+use common::{close, close_abs, reference_fit, table};
 use lmm_report::engine::{fit, Family, Fit, FitOptions, Link, Table};
 use serde_json::Value;
 
 fn reference(id: &str) -> Value {
-    let text = std::fs::read_to_string("data/reference/glmer.json").expect("glmer.json");
-    let all: Value = serde_json::from_str(&text).expect("json");
-    all["fits"]
-        .as_array()
-        .expect("fits")
-        .iter()
-        .find(|f| f["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("no reference {id}"))
+    reference_fit("glmer.json", id)
 }
 
 fn family_of(r: &Value) -> Family {

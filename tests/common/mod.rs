@@ -35,6 +35,20 @@ pub fn table(file: &str) -> Table {
     io::frame_to_table(&frame, &path).expect("table")
 }
 
+/// The fit with `"id": id` in the `"fits"` array of `data/reference/{file}`.
+pub fn reference_fit(file: &str, id: &str) -> serde_json::Value {
+    let path = Path::new("data/reference").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let all: serde_json::Value = serde_json::from_str(&text).expect("reference JSON");
+    all["fits"]
+        .as_array()
+        .expect("a fits array")
+        .iter()
+        .find(|f| f["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no reference {id} in {path:?}"))
+}
+
 /// The gasoline panel as a table, with the report's derived `Time`.
 pub fn gasoline_table() -> Table {
     GasolinePanel::load(Path::new("data/gasoline.csv"))

@@ -53,12 +53,7 @@ pub fn check_optimum(
     }
     let m = free.len();
     if m == 0 {
-        let status = if optimizer_converged {
-            ConvergenceStatus::Converged
-        } else {
-            ConvergenceStatus::EvaluationLimit
-        };
-        return convergence_record(status, 0.0, None);
+        return convergence_record(optimizer_status(optimizer_converged), 0.0, None);
     }
     let mut g = vec![0.0; m];
     let mut hess = vec![0.0; m * m];
@@ -115,12 +110,7 @@ pub fn check_optimum_with_gradient(
     }
     let m = free.len();
     if m == 0 {
-        let status = if optimizer_converged {
-            ConvergenceStatus::Converged
-        } else {
-            ConvergenceStatus::EvaluationLimit
-        };
-        return convergence_record(status, 0.0, None);
+        return convergence_record(optimizer_status(optimizer_converged), 0.0, None);
     }
     let g: Vec<f64> = free.iter().map(|&j| g0[j]).collect();
     let mut hess = vec![0.0; m * m];
@@ -158,12 +148,19 @@ fn decide(g: &[f64], hess: &[f64], f0: f64, optimizer_converged: bool) -> Conver
     let decrement = 0.5 * y.iter().map(|v| v * v).sum::<f64>();
     let status = if decrement > 1e-6 + 1e-10 * f0.abs() {
         ConvergenceStatus::GradientNotSmall
-    } else if optimizer_converged {
+    } else {
+        optimizer_status(optimizer_converged)
+    };
+    convergence_record(status, gradient_max, Some(min_eig))
+}
+
+/// The status when every check passed: converged, or stopped by the evaluation limit.
+fn optimizer_status(optimizer_converged: bool) -> ConvergenceStatus {
+    if optimizer_converged {
         ConvergenceStatus::Converged
     } else {
         ConvergenceStatus::EvaluationLimit
-    };
-    convergence_record(status, gradient_max, Some(min_eig))
+    }
 }
 
 /// Smallest eigenvalue of a small symmetric matrix (column-major m×m).

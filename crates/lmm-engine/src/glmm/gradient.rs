@@ -46,7 +46,6 @@ impl Pirls {
         if !self.family.is_canonical() {
             return None;
         }
-        let link = self.family.link();
         let factor = &self.factor_u;
         let shapes = factor.terms();
         let m = shapes.len();
@@ -124,14 +123,7 @@ impl Pirls {
                 }
             }
             let h: f64 = zt.iter().zip(&yt).map(|(z, y)| z * y).sum();
-            let (mu, me) = (self.mu[i], self.mu_eta[i]);
-            let second = link
-                .canonical_second_derivative(self.eta[i], mu, me)
-                .unwrap_or(0.0);
-            let w = self.weights[i];
-            a[i] = h * w * second;
-            weight[i] = w * me * me / self.family.variance(mu);
-            d[i] = -2.0 * w * (self.y[i] - mu);
+            (a[i], weight[i], d[i]) = self.row_terms(i, h);
             for t in 0..m {
                 let k = widths[t];
                 let l = terms[t].refs[i] as usize * k;
@@ -193,7 +185,6 @@ impl Pirls {
         let shapes = factor.terms();
         let m = shapes.len();
         let n = self.nobs();
-        let link = self.family.link();
         let entries = self.reweighter.entries();
         let terms: Vec<_> = shapes
             .iter()
@@ -238,14 +229,7 @@ impl Pirls {
                 }
             }
             let h: f64 = (0..m).map(|t| zt[t] * yt[t]).sum();
-            let (mu, me) = (self.mu[i], self.mu_eta[i]);
-            let second = link
-                .canonical_second_derivative(self.eta[i], mu, me)
-                .unwrap_or(0.0);
-            let w = self.weights[i];
-            a[i] = h * w * second;
-            weight[i] = w * me * me / self.family.variance(mu);
-            d[i] = -2.0 * w * (self.y[i] - mu);
+            (a[i], weight[i], d[i]) = self.row_terms(i, h);
             for t in 0..m {
                 v[t][terms[t].refs[i] as usize] += a[i] * zt[t];
                 trace[t] += weight[i] * terms[t].z[i] * yt[t];
@@ -289,5 +273,23 @@ impl Pirls {
                 None => self.x.col(j).iter().zip(v).map(|(x, s)| x * s).sum(),
             })
             .collect()
+    }
+
+    /// For row i with leverage `h`: `aᵢ = hᵢW'ᵢ`, the working weight `Wᵢ` and
+    /// `dᵢ = ∂devᵢ/∂ηᵢ` (canonical link).
+    #[inline]
+    fn row_terms(&self, i: usize, h: f64) -> (f64, f64, f64) {
+        let (mu, me) = (self.mu[i], self.mu_eta[i]);
+        let second = self
+            .family
+            .link()
+            .canonical_second_derivative(self.eta[i], mu, me)
+            .unwrap_or(0.0);
+        let w = self.weights[i];
+        (
+            h * w * second,
+            w * me * me / self.family.variance(mu),
+            -2.0 * w * (self.y[i] - mu),
+        )
     }
 }

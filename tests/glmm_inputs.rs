@@ -55,6 +55,10 @@ fn a_negative_count_names_the_row() {
         &poisson(),
     ));
     assert!(m.contains("data row 7") && m.contains("negative"), "{m}");
+    assert!(
+        m.contains("outside the poisson family's support") && !m.contains("  "),
+        "{m}"
+    );
 }
 
 #[test]

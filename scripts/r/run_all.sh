@@ -9,3 +9,4 @@ Rscript scripts/03_lmertest.R         > logs/logs_03_lmertest.txt 2>&1
 Rscript scripts/04_glmer.R            > logs/logs_04_glmer.txt 2>&1
 Rscript scripts/05_timings.R          > logs/logs_05_timings.txt 2>&1   # calls 05b under timeout 600
 Rscript scripts/08_glmer_bernoulli.R  > logs/logs_08_glmer_bernoulli.txt 2>&1
+Rscript scripts/09_glmer_nb.R         > logs/logs_09_glmer_nb.txt 2>&1

@@ -131,10 +131,19 @@ pub struct FitArgs {
     /// --replicates.
     #[command(flatten)]
     pub inference: super::fit_inference::InferenceArgs,
-    /// The response distribution: gaussian (a linear mixed model, the default), or binomial
-    /// or poisson for a generalised linear mixed model (lme4's glmer).
-    #[arg(long, default_value = "gaussian", value_parser = ["gaussian", "binomial", "poisson"])]
+    /// The response distribution: gaussian (a linear mixed model, the default), or binomial,
+    /// poisson or negative.binomial for a generalised linear mixed model (lme4's glmer;
+    /// negative.binomial estimates its θ as glmer.nb does, unless --nb-theta gives it).
+    #[arg(
+        long,
+        default_value = "gaussian",
+        value_parser = ["gaussian", "binomial", "poisson", "negative.binomial"]
+    )]
     pub family: String,
+    /// negative.binomial: its shape θ (variance μ + μ²/θ), fixed instead of estimated
+    /// (glmer with MASS's negative.binomial(theta)).
+    #[arg(long, value_name = "THETA", allow_negative_numbers = true)]
+    pub nb_theta: Option<f64>,
     /// The link of a GLMM: logit (binomial's default), probit or cloglog; log (poisson's).
     #[arg(long, value_parser = ["logit", "probit", "cloglog", "log", "identity"])]
     pub link: Option<String>,
@@ -151,8 +160,20 @@ pub struct FitArgs {
 impl FitArgs {
     /// The family and link the arguments ask for, or why they do not go together.
     pub fn family(&self) -> Result<Family, String> {
-        let family = Family::from_name(&self.family)
+        let mut family = Family::from_name(&self.family)
             .ok_or_else(|| format!("unknown family '{}'", self.family))?;
+        if let Some(theta) = self.nb_theta {
+            family = family.with_shape(theta).ok_or_else(|| {
+                if family.name() == "negative.binomial" {
+                    format!("--nb-theta {theta}: θ must be positive and finite")
+                } else {
+                    format!(
+                        "--nb-theta is for --family negative.binomial, not {}",
+                        self.family
+                    )
+                }
+            })?;
+        }
         match self.link.as_deref() {
             None => Ok(family),
             Some(name) => Link::from_name(name)

@@ -37,7 +37,7 @@ pub struct Cli {
 pub enum Command {
     /// Fit a linear mixed model given by an lme4 formula to a data file (CSV, TSV, Parquet,
     /// Arrow IPC, or CSV on standard input).
-    Fit(fit::FitArgs),
+    Fit(Box<fit::FitArgs>),
     /// Likelihood-ratio tests between nested models (lme4's anova(m0, m1, …)): give
     /// --formula two or more times.
     Anova(anova::AnovaArgs),
@@ -57,7 +57,7 @@ pub fn run() -> ExitCode {
         Err(e) => return usage(&e),
     };
     match cli.command {
-        Some(Command::Fit(args)) => fit::run(args),
+        Some(Command::Fit(args)) => fit::run(*args),
         Some(Command::Anova(args)) => anova::run(args),
         Some(Command::Predict(args)) => predict::run(args),
         Some(Command::Workload(args)) => workload::run(args),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::design::ModelMatrices;
 use crate::error::Error;
 use crate::formula::Formula;
-use crate::glmm::{GeneralizedLinearMixedModel, GlmmInfo};
+use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmInfo};
 use crate::json::FitJson;
 use crate::lmm::{
     ConditionalModes, Convergence, Criterion, FitResult, FixedEffect, LinearMixedModel, ModelError,
@@ -85,8 +85,12 @@ fn fit_glmm(
     let (matrices, response) = ModelMatrices::build_glm(&formula, table, options)?;
     let mut notes = design_notes(&matrices, table.nrows());
     notes.extend(response.notes.iter().cloned());
-    let mut model = GeneralizedLinearMixedModel::new(&matrices, &response, options.family)?;
-    let (result, info) = model.fit_with_progress(options, &mut progress)?;
+    let (result, info) = if let Family::NegativeBinomial(_, None) = options.family {
+        crate::glmm::fit_estimated_shape(&matrices, &response, options, &mut progress)?
+    } else {
+        let mut model = GeneralizedLinearMixedModel::new(&matrices, &response, options.family)?;
+        model.fit_with_progress(options, &mut progress)?
+    };
     notes.extend(info.notes.iter().cloned());
     notes.extend(fit_notes(&result));
     Ok(Fit {

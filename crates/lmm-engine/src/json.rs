@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! {"formula", "criterion": "ML"|"REML",
-//!  ["family", "link", "nagq", "deviance", "df_resid", "pirls_iterations", "pirls_rows":
-//!   GLMMs only],
+//!  ["family", "link", "nagq", "deviance", "df_resid", "pirls_iterations", "nb_theta"
+//!   (negative binomial only), "pirls_rows": GLMMs only],
 //!  "nobs", "objective", "loglik", "aic", "bic", "sigma",
 //!  "theta": [..], "fixed": [{"name","estimate","std_error","z","p_value"}],
 //!  "random": [{"group","term","variance","std_dev"}],
@@ -118,6 +118,9 @@ pub struct FitJson {
     /// GLMMs only: PIRLS iterations over the whole fit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pirls_iterations: Option<usize>,
+    /// Negative binomial GLMMs only: the shape θ (estimated or given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nb_theta: Option<f64>,
     /// GLMMs only: rows PIRLS iterated over (the distinct covariate patterns).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pirls_rows: Option<usize>,
@@ -229,6 +232,7 @@ impl FitJson {
             df_resid: None,
             pirls_iterations: None,
             pirls_rows: None,
+            nb_theta: None,
             nobs: fit.nobs,
             objective: fit.objective,
             loglik: fit.loglik,
@@ -303,6 +307,7 @@ impl FitJson {
         self.df_resid = Some(info.df_resid);
         self.pirls_iterations = Some(info.pirls_iterations);
         self.pirls_rows = Some(info.pirls_rows);
+        self.nb_theta = info.family.shape();
         self.random
             .retain(|r| r.group != "Residual" || !r.term.is_empty());
         self

@@ -113,7 +113,7 @@ pub use formula::{
     Argument, BinaryOp, Expr, Formula, FormulaError, Function, Grouping, RandomTerm, Term, TermSet,
     Transform,
 };
-pub use glmm::{Family, GeneralizedLinearMixedModel, GlmmInfo, Link};
+pub use glmm::{Family, GeneralizedLinearMixedModel, GlmmInfo, Link, Shape};
 pub use json::{CorrelationJson, FitJson, FixedJson, RandomJson};
 pub use lmm::{
     ConditionalModes, Convergence, ConvergenceStatus, Criterion, FitResult, FixedEffect,

@@ -150,7 +150,7 @@ pub enum DesignError {
     /// A response value outside the support of the GLMM family (a negative or fractional
     /// count, a proportion outside [0, 1], a negative side of `cbind`).
     #[error(
-        "the response `{response}` is {value} in data row {row}, outside the {family}          family's support: {problem}"
+        "the response `{response}` is {value} in data row {row}, outside the {family} family's support: {problem}"
     )]
     ResponseOutOfSupport {
         /// The response as written (`TICKS`, `cbind(incidence, size - incidence)`).

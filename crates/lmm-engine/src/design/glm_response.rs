@@ -156,10 +156,10 @@ impl ModelFrame<'_> {
                          cbind(successes, failures) for counts)",
                     ))
                 }
-                Family::Poisson(_) if v < 0.0 => {
+                f if f.is_count() && v < 0.0 => {
                     return Err(out_of_support(i, v, "a count must not be negative"))
                 }
-                Family::Poisson(_) if v.fract() != 0.0 => {
+                f if f.is_count() && v.fract() != 0.0 => {
                     return Err(out_of_support(i, v, "a count must be a whole number"))
                 }
                 _ => {}

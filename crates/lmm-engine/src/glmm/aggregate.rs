@@ -31,6 +31,8 @@ pub(crate) struct Aggregation {
     pub(crate) density: ConditionalDensity,
     /// Data rows behind each distinct row.
     pub(crate) multiplicity: Vec<usize>,
+    /// The distinct row of each data row.
+    pub(crate) group: Vec<u32>,
     /// Σ deviance residuals over the data's rows minus Σ over the distinct rows, at any μ.
     pub(crate) deviance_constant: f64,
 }
@@ -120,6 +122,7 @@ pub(crate) fn aggregate(
         response: aggregated,
         density: density.aggregate(&group, m),
         multiplicity,
+        group,
         deviance_constant: original - distinct,
     })
 }

@@ -1,6 +1,6 @@
 //! [`Family`]: the response distribution of a generalised linear mixed model and its link —
 //! variance function, deviance residuals and the log-density that lme4's `aic()` sums — with
-//! R's `binomial()` and `poisson()` conventions.
+//! R's `binomial()` and `poisson()` conventions and MASS's `negative.binomial(theta)`.
 
 use serde::Serialize;
 
@@ -20,15 +20,39 @@ pub enum Family {
     Binomial(Link),
     /// Poisson counts. Link: log (canonical).
     Poisson(Link),
+    /// Negative binomial counts (MASS's `negative.binomial(theta)`, lme4's `glmer.nb`):
+    /// variance μ + μ²/θ. Link: log (not canonical). `None`: θ is estimated by maximising
+    /// the Laplace log-likelihood over it, as `glmer.nb` does; a fitted model reports the
+    /// estimate.
+    NegativeBinomial(Link, Option<Shape>),
+}
+
+/// The negative binomial's shape θ (> 0, finite), held by its bits so that a [`Family`] stays
+/// `Eq` and `Hash`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Shape(u64);
+
+impl Shape {
+    /// θ, if positive and finite.
+    pub fn new(theta: f64) -> Option<Shape> {
+        (theta.is_finite() && theta > 0.0).then(|| Shape(theta.to_bits()))
+    }
+
+    /// θ.
+    pub fn value(self) -> f64 {
+        f64::from_bits(self.0)
+    }
 }
 
 impl Family {
-    /// The family with its canonical link from R's name: `gaussian`, `binomial`, `poisson`.
+    /// The family with its default link from R's name: `gaussian`, `binomial`, `poisson`,
+    /// `negative.binomial` (θ to be estimated; see [`Family::with_shape`]).
     pub fn from_name(name: &str) -> Option<Family> {
         match name {
             "gaussian" => Some(Family::Gaussian),
             "binomial" => Some(Family::Binomial(Link::Logit)),
             "poisson" => Some(Family::Poisson(Link::Log)),
+            "negative.binomial" => Some(Family::NegativeBinomial(Link::Log, None)),
             _ => None,
         }
     }
@@ -41,25 +65,57 @@ impl Family {
                 Some(Family::Binomial(link))
             }
             (Family::Poisson(_), Link::Log) => Some(Family::Poisson(link)),
+            (Family::NegativeBinomial(_, shape), Link::Log) => {
+                Some(Family::NegativeBinomial(link, shape))
+            }
             (Family::Gaussian, Link::Identity) => Some(Family::Gaussian),
             _ => None,
         }
     }
 
-    /// R's name: `gaussian`, `binomial`, `poisson`.
+    /// The negative binomial with shape θ (`None` for any other family or an invalid θ).
+    pub fn with_shape(self, theta: f64) -> Option<Family> {
+        match self {
+            Family::NegativeBinomial(link, _) => {
+                Shape::new(theta).map(|s| Family::NegativeBinomial(link, Some(s)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The negative binomial's θ, when set.
+    pub fn shape(self) -> Option<f64> {
+        match self {
+            Family::NegativeBinomial(_, s) => s.map(Shape::value),
+            _ => None,
+        }
+    }
+
+    /// R's name: `gaussian`, `binomial`, `poisson`, `negative.binomial`.
     pub fn name(self) -> &'static str {
         match self {
             Family::Gaussian => "gaussian",
             Family::Binomial(_) => "binomial",
             Family::Poisson(_) => "poisson",
+            Family::NegativeBinomial(..) => "negative.binomial",
         }
+    }
+
+    /// True for the count families (Poisson, negative binomial).
+    pub fn is_count(self) -> bool {
+        matches!(self, Family::Poisson(_) | Family::NegativeBinomial(..))
+    }
+
+    /// θ of a negative binomial; +∞ (the Poisson limit) while it is not yet set.
+    fn nb_theta(self) -> f64 {
+        self.shape().unwrap_or(f64::INFINITY)
     }
 
     /// The link.
     pub fn link(self) -> Link {
         match self {
             Family::Gaussian => Link::Identity,
-            Family::Binomial(l) | Family::Poisson(l) => l,
+            Family::Binomial(l) | Family::Poisson(l) | Family::NegativeBinomial(l, _) => l,
         }
     }
 
@@ -83,6 +139,10 @@ impl Family {
             Family::Gaussian => 1.0,
             Family::Binomial(_) => mu * (1.0 - mu),
             Family::Poisson(_) => mu,
+            Family::NegativeBinomial(..) => {
+                let theta = self.nb_theta();
+                mu + mu * mu / theta
+            }
         }
     }
 
@@ -99,6 +159,15 @@ impl Family {
                 };
                 2.0 * wt * r
             }
+            Family::NegativeBinomial(..) => {
+                // MASS's negative.binomial()$dev.resids.
+                let theta = self.nb_theta();
+                if theta.is_infinite() {
+                    return Family::Poisson(Link::Log).deviance_residual(y, mu, wt);
+                }
+                2.0 * wt
+                    * (y * (y.max(1.0) / mu).ln() - (y + theta) * ((y + theta) / (mu + theta)).ln())
+            }
         }
     }
 }
@@ -110,9 +179,20 @@ impl Serialize for Family {
 }
 
 impl std::fmt::Display for Family {
+    /// R's `family$family`: `binomial`, `poisson`, `Negative Binomial(2.0522)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        match self.shape() {
+            Some(theta) => write!(f, "Negative Binomial({})", r_round4(theta)),
+            None => f.write_str(self.name()),
+        }
     }
+}
+
+/// `format(round(x, 4))` as R prints it: at most four decimals, trailing zeros dropped.
+fn r_round4(x: f64) -> String {
+    let s = format!("{:.4}", (x * 1e4).round() / 1e4);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_owned()
 }
 
 /// y·log(y/μ), 0 at y = 0 (R's `y_log_y`).

@@ -28,7 +28,8 @@ pub struct ConditionalDensity {
 }
 
 impl ConditionalDensity {
-    /// The density of `response` under `family` (R's `binomial()$aic`, `poisson()$aic`).
+    /// The density of `response` under `family` (R's `binomial()$aic`, `poisson()$aic`,
+    /// MASS's `negative.binomial(theta)$aic`; a negative binomial needs its θ set).
     pub fn new(response: &GlmResponse, family: Family) -> Self {
         let n = response.y.len();
         let (mut count, mut trials, mut multiplier) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
@@ -50,6 +51,11 @@ impl ConditionalDensity {
                     count[i] = response.y[i];
                     multiplier[i] = response.weights[i];
                     constant -= multiplier[i] * ln_gamma(count[i] + 1.0);
+                    if let Some(theta) = family.shape() {
+                        // MASS's negative.binomial()$aic: lgamma(θ + y) − lgamma(θ) + θ log θ.
+                        constant += multiplier[i]
+                            * (ln_gamma(theta + count[i]) - ln_gamma(theta) + theta * theta.ln());
+                    }
                 }
             }
         }
@@ -121,6 +127,14 @@ impl ConditionalDensity {
                     if m - k > 0.0 {
                         l += (m - k) * (-mu).ln_1p();
                     }
+                    s += c * l;
+                }
+            }
+            Family::NegativeBinomial(..) => {
+                let theta = self.family.shape().unwrap_or(f64::INFINITY);
+                for ((&mu, &y), &c) in mu.iter().zip(&self.count).zip(&self.multiplier) {
+                    let l =
+                        if y > 0.0 { y * mu.ln() } else { 0.0 } - (theta + y) * (theta + mu).ln();
                     s += c * l;
                 }
             }

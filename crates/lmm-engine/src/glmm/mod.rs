@@ -24,6 +24,7 @@ mod gradient;
 pub mod laplace;
 pub mod link;
 pub mod model;
+mod negative_binomial;
 pub mod pirls;
 mod profile;
 pub mod result;
@@ -31,9 +32,10 @@ pub mod reweight;
 mod sensitivity;
 pub mod strategy;
 
-pub use family::Family;
+pub use family::{Family, Shape};
 pub use link::Link;
 pub use model::GeneralizedLinearMixedModel;
+pub(crate) use negative_binomial::fit_estimated_shape;
 pub use result::GlmmInfo;
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,8 @@ pub(crate) struct DataRows {
     pub(crate) nobs: usize,
     /// Data rows behind each PIRLS row (`None`: one each).
     pub(crate) multiplicity: Option<Vec<usize>>,
+    /// The PIRLS row of each data row (`None`: the same row).
+    pub(crate) group: Option<Vec<u32>>,
     /// Σ deviance residuals over the data's rows minus Σ over PIRLS's rows (μ-free).
     pub(crate) deviance_constant: f64,
 }
@@ -66,6 +68,13 @@ impl GeneralizedLinearMixedModel {
                 "the Gaussian family is a linear mixed model".to_owned(),
             ));
         }
+        if let Family::NegativeBinomial(_, None) = family {
+            return Err(ModelError::Unsupported(
+                "a negative binomial model needs its θ: give it (Family::with_shape), or let \
+                 lmm_engine::fit estimate it"
+                    .to_owned(),
+            ));
+        }
         CrossProducts::validate_glmm(mm)?;
         let n = mm.nobs();
         for (what, v) in [
@@ -88,6 +97,7 @@ impl GeneralizedLinearMixedModel {
                 DataRows {
                     nobs: n,
                     multiplicity: Some(a.multiplicity),
+                    group: Some(a.group),
                     deviance_constant: a.deviance_constant,
                 },
             ),
@@ -97,6 +107,7 @@ impl GeneralizedLinearMixedModel {
                 DataRows {
                     nobs: n,
                     multiplicity: None,
+                    group: None,
                     deviance_constant: 0.0,
                 },
             ),
@@ -210,6 +221,14 @@ impl GeneralizedLinearMixedModel {
         self.density.minus_two_log_density(&self.pirls.mu)
             + factor.logdet_random()
             + self.pirls.u_squared()
+    }
+
+    /// μ of the current PIRLS state for each data row.
+    pub fn data_means(&self) -> Vec<f64> {
+        match &self.rows.group {
+            Some(g) => g.iter().map(|&g| self.pirls.mu[g as usize]).collect(),
+            None => self.pirls.mu.clone(),
+        }
     }
 
     /// β of the current PIRLS state.

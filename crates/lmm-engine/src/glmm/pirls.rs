@@ -316,6 +316,10 @@ impl Pirls {
                         (self.weights[i] * self.y[i] + 0.5) / (self.weights[i] + 1.0)
                     }
                     Family::Poisson(_) => self.y[i] + 0.1,
+                    // MASS's negative.binomial()$initialize.
+                    Family::NegativeBinomial(..) => {
+                        self.y[i] + if self.y[i] == 0.0 { 1.0 / 6.0 } else { 0.0 }
+                    }
                     Family::Gaussian => self.y[i],
                 };
                 self.mu[i] = mu;

@@ -144,7 +144,9 @@ impl GeneralizedLinearMixedModel {
             }
         }
         let nobs = self.rows.nobs;
-        let dof = p + theta.len();
+        // lme4 counts the negative binomial's θ as a parameter (its logLik df).
+        let dof =
+            p + theta.len() + usize::from(matches!(self.family(), Family::NegativeBinomial(..)));
         let ic = InformationCriteria::new(objective, dof, nobs);
         let mut notes = Vec::new();
         if let Family::Binomial(_) = self.family() {

@@ -426,6 +426,7 @@ fn aggregated_rows_give_the_objectives_of_the_rows_as_given() {
         Family::Binomial(Link::Logit),
         Family::Binomial(Link::Probit),
         Family::Poisson(Link::Log),
+        Family::NegativeBinomial(Link::Log, super::family::Shape::new(2.0)),
     ] {
         let (mm, draws) = design(30, 5, false, false, 5);
         let n = mm.nobs();

@@ -10,3 +10,4 @@ Rscript scripts/04_glmer.R            > logs/logs_04_glmer.txt 2>&1
 Rscript scripts/05_timings.R          > logs/logs_05_timings.txt 2>&1   # calls 05b under timeout 600
 Rscript scripts/08_glmer_bernoulli.R  > logs/logs_08_glmer_bernoulli.txt 2>&1
 Rscript scripts/09_glmer_nb.R         > logs/logs_09_glmer_nb.txt 2>&1
+Rscript scripts/10_glmer_gamma.R      > logs/logs_10_glmer_gamma.txt 2>&1

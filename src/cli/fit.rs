@@ -132,20 +132,21 @@ pub struct FitArgs {
     #[command(flatten)]
     pub inference: super::fit_inference::InferenceArgs,
     /// The response distribution: gaussian (a linear mixed model, the default), or binomial,
-    /// poisson or negative.binomial for a generalised linear mixed model (lme4's glmer;
-    /// negative.binomial estimates its θ as glmer.nb does, unless --nb-theta gives it).
+    /// poisson, negative.binomial or Gamma for a generalised linear mixed model (lme4's
+    /// glmer; negative.binomial estimates its θ as glmer.nb does, unless --nb-theta gives it).
     #[arg(
         long,
         default_value = "gaussian",
-        value_parser = ["gaussian", "binomial", "poisson", "negative.binomial"]
+        value_parser = ["gaussian", "binomial", "poisson", "negative.binomial", "Gamma"]
     )]
     pub family: String,
     /// negative.binomial: its shape θ (variance μ + μ²/θ), fixed instead of estimated
     /// (glmer with MASS's negative.binomial(theta)).
     #[arg(long, value_name = "THETA", allow_negative_numbers = true)]
     pub nb_theta: Option<f64>,
-    /// The link of a GLMM: logit (binomial's default), probit or cloglog; log (poisson's).
-    #[arg(long, value_parser = ["logit", "probit", "cloglog", "log", "identity"])]
+    /// The link of a GLMM: logit (binomial's default), probit or cloglog; log (poisson's and
+    /// negative.binomial's); inverse (Gamma's default), log or identity for Gamma.
+    #[arg(long, value_parser = ["logit", "probit", "cloglog", "log", "identity", "inverse"])]
     pub link: Option<String>,
     /// GLMMs: adaptive Gauss-Hermite quadrature points, 1 (Laplace, the default) to 25; more
     /// than 1 only with a single scalar random-effects term (lme4's nAGQ).

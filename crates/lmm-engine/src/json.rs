@@ -298,7 +298,8 @@ impl FitJson {
     }
 
     /// The JSON of a GLMM: family, link, nAGQ, deviance, residual degrees of freedom and
-    /// PIRLS iterations added; no residual row in `random` (σ is 1 by definition).
+    /// PIRLS iterations added; no residual row in `random` (σ is 1 by definition) unless the
+    /// family has a dispersion (Gamma).
     pub fn with_glmm(mut self, info: &GlmmInfo) -> Self {
         self.family = Some(info.family);
         self.link = Some(info.link);
@@ -308,8 +309,10 @@ impl FitJson {
         self.pirls_iterations = Some(info.pirls_iterations);
         self.pirls_rows = Some(info.pirls_rows);
         self.nb_theta = info.family.shape();
-        self.random
-            .retain(|r| r.group != "Residual" || !r.term.is_empty());
+        if !info.family.has_dispersion() {
+            self.random
+                .retain(|r| r.group != "Residual" || !r.term.is_empty());
+        }
         self
     }
 

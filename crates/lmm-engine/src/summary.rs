@@ -202,8 +202,9 @@ impl fmt::Display for FitSummary<'_> {
                 ]);
             }
         }
-        // A GLMM has no residual variance (σ = 1 by definition), as lme4 prints it.
-        if self.glmm.is_none() {
+        // A GLMM has no residual variance (σ = 1 by definition), as lme4 prints it, except
+        // a family with a dispersion (Gamma), whose σ lme4 prints as the residual row.
+        if self.glmm.is_none_or(|g| g.family.has_dispersion()) {
             rows.push(vec![
                 "Residual".to_string(),
                 String::new(),

@@ -156,6 +156,9 @@ impl ModelFrame<'_> {
                          cbind(successes, failures) for counts)",
                     ))
                 }
+                Family::Gamma(_) if v <= 0.0 => {
+                    return Err(out_of_support(i, v, "a Gamma response must be positive"))
+                }
                 f if f.is_count() && v < 0.0 => {
                     return Err(out_of_support(i, v, "a count must not be negative"))
                 }

@@ -45,6 +45,11 @@ pub(crate) fn aggregate(
     density: &ConditionalDensity,
     family: Family,
 ) -> Option<Aggregation> {
+    if family.has_dispersion() {
+        // The Gamma's density depends on the dispersion, a function of every row's y: rows
+        // with one μ are not summarised by their weights and mean response.
+        return None;
+    }
     let n = mm.nobs();
     let p = mm.x.ncols();
     let mut index: HashMap<Vec<u64>, u32> = HashMap::new();

@@ -25,6 +25,10 @@ pub enum Family {
     /// the Laplace log-likelihood over it, as `glmer.nb` does; a fitted model reports the
     /// estimate.
     NegativeBinomial(Link, Option<Shape>),
+    /// Gamma: positive continuous responses, variance φμ² with the dispersion φ estimated
+    /// (R's `Gamma()`; lme4 plugs φ = deviance/n into the density). Links: inverse (R's
+    /// default), log, identity.
+    Gamma(Link),
 }
 
 /// The negative binomial's shape θ (> 0, finite), held by its bits so that a [`Family`] stays
@@ -53,12 +57,14 @@ impl Family {
             "binomial" => Some(Family::Binomial(Link::Logit)),
             "poisson" => Some(Family::Poisson(Link::Log)),
             "negative.binomial" => Some(Family::NegativeBinomial(Link::Log, None)),
+            "Gamma" => Some(Family::Gamma(Link::Inverse)),
             _ => None,
         }
     }
 
     /// The same family with another link, if the family supports it (binomial: logit,
-    /// probit, cloglog; Poisson: log; Gaussian: identity).
+    /// probit, cloglog; Poisson and negative binomial: log; Gamma: inverse, log, identity;
+    /// Gaussian: identity).
     pub fn with_link(self, link: Link) -> Option<Family> {
         match (self, link) {
             (Family::Binomial(_), Link::Logit | Link::Probit | Link::Cloglog) => {
@@ -67,6 +73,9 @@ impl Family {
             (Family::Poisson(_), Link::Log) => Some(Family::Poisson(link)),
             (Family::NegativeBinomial(_, shape), Link::Log) => {
                 Some(Family::NegativeBinomial(link, shape))
+            }
+            (Family::Gamma(_), Link::Inverse | Link::Log | Link::Identity) => {
+                Some(Family::Gamma(link))
             }
             (Family::Gaussian, Link::Identity) => Some(Family::Gaussian),
             _ => None,
@@ -91,13 +100,21 @@ impl Family {
         }
     }
 
-    /// R's name: `gaussian`, `binomial`, `poisson`, `negative.binomial`.
+    /// True for the families with a dispersion parameter estimated beside the others (Gamma):
+    /// σ in the summary, standard errors and variance components scaled by it, and one more
+    /// parameter in the log-likelihood's degrees of freedom.
+    pub fn has_dispersion(self) -> bool {
+        matches!(self, Family::Gamma(_))
+    }
+
+    /// R's name: `gaussian`, `binomial`, `poisson`, `negative.binomial`, `Gamma`.
     pub fn name(self) -> &'static str {
         match self {
             Family::Gaussian => "gaussian",
             Family::Binomial(_) => "binomial",
             Family::Poisson(_) => "poisson",
             Family::NegativeBinomial(..) => "negative.binomial",
+            Family::Gamma(_) => "Gamma",
         }
     }
 
@@ -115,7 +132,10 @@ impl Family {
     pub fn link(self) -> Link {
         match self {
             Family::Gaussian => Link::Identity,
-            Family::Binomial(l) | Family::Poisson(l) | Family::NegativeBinomial(l, _) => l,
+            Family::Binomial(l)
+            | Family::Poisson(l)
+            | Family::NegativeBinomial(l, _)
+            | Family::Gamma(l) => l,
         }
     }
 
@@ -143,6 +163,7 @@ impl Family {
                 let theta = self.nb_theta();
                 mu + mu * mu / theta
             }
+            Family::Gamma(_) => mu * mu,
         }
     }
 
@@ -167,6 +188,11 @@ impl Family {
                 }
                 2.0 * wt
                     * (y * (y.max(1.0) / mu).ln() - (y + theta) * ((y + theta) / (mu + theta)).ln())
+            }
+            // R's Gamma()$dev.resids.
+            Family::Gamma(_) => {
+                let ratio = if y == 0.0 { 1.0 } else { y / mu };
+                -2.0 * wt * (ratio.ln() - (y - mu) / mu)
             }
         }
     }

@@ -47,6 +47,10 @@ impl ConditionalDensity {
                     };
                     constant += multiplier[i] * ln_choose(trials[i], count[i]);
                 }
+                Family::Gamma(_) => {
+                    count[i] = response.y[i];
+                    multiplier[i] = response.weights[i];
+                }
                 _ => {
                     count[i] = response.y[i];
                     multiplier[i] = response.weights[i];
@@ -106,8 +110,35 @@ impl ConditionalDensity {
         }
     }
 
+    /// R's `Gamma()$aic`, which lme4 adds up as the Gamma's −2 log-density: the dispersion is
+    /// the deviance per unit weight at μ, `φ = Σ devᵢ / Σ wᵢ`, and the density is
+    /// `dgamma(y, shape = 1/φ, scale = μφ)`; R adds 2 (for φ).
+    fn gamma_minus_two_log_density(&self, mu: &[f64]) -> f64 {
+        let n: f64 = self.multiplier.iter().sum();
+        let dev: f64 = mu
+            .iter()
+            .zip(&self.count)
+            .zip(&self.multiplier)
+            .map(|((&m, &y), &w)| self.family.deviance_residual(y, m, w))
+            .sum();
+        let shape = n / dev;
+        let lg = ln_gamma(shape);
+        let s: f64 = mu
+            .iter()
+            .zip(&self.count)
+            .zip(&self.multiplier)
+            .map(|((&m, &y), &w)| {
+                w * ((shape - 1.0) * y.ln() - shape * y / m - lg - shape * (m / shape).ln())
+            })
+            .sum();
+        -2.0 * s + 2.0
+    }
+
     /// −2 Σ log p(yᵢ | μᵢ) (lme4's `aic()` of the response module).
     pub fn minus_two_log_density(&self, mu: &[f64]) -> f64 {
+        if let Family::Gamma(_) = self.family {
+            return self.gamma_minus_two_log_density(mu);
+        }
         let mut s = self.constant;
         match self.family {
             Family::Binomial(_) => {

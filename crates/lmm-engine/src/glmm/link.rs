@@ -28,10 +28,12 @@ pub enum Link {
     Log,
     /// μ (the Gaussian's).
     Identity,
+    /// 1/μ, the Gamma's canonical link (up to sign) and R's default for `Gamma()`.
+    Inverse,
 }
 
 impl Link {
-    /// The name as R writes it: `logit`, `probit`, `cloglog`, `log`, `identity`.
+    /// The name as R writes it: `logit`, `probit`, `cloglog`, `log`, `identity`, `inverse`.
     pub fn name(self) -> &'static str {
         match self {
             Link::Logit => "logit",
@@ -39,6 +41,7 @@ impl Link {
             Link::Cloglog => "cloglog",
             Link::Log => "log",
             Link::Identity => "identity",
+            Link::Inverse => "inverse",
         }
     }
 
@@ -50,6 +53,7 @@ impl Link {
             Link::Cloglog,
             Link::Log,
             Link::Identity,
+            Link::Inverse,
         ]
         .into_iter()
         .find(|l| l.name() == name)
@@ -75,6 +79,7 @@ impl Link {
             Link::Cloglog => (-(-eta.exp()).exp_m1()).clamp(EPS, 1.0 - EPS),
             Link::Log => eta.exp().max(EPS),
             Link::Identity => eta,
+            Link::Inverse => 1.0 / eta,
         }
     }
 
@@ -126,6 +131,7 @@ impl Link {
             }
             Link::Log => eta.exp().max(EPS),
             Link::Identity => 1.0,
+            Link::Inverse => -1.0 / (eta * eta),
         }
     }
 }
@@ -152,13 +158,19 @@ mod tests {
 
     #[test]
     fn inverse_links_and_derivatives_agree() {
-        for link in [Link::Logit, Link::Probit, Link::Cloglog, Link::Log] {
-            for &eta in &[-3.0, -0.5, 0.0, 0.7, 2.5] {
+        for link in [
+            Link::Logit,
+            Link::Probit,
+            Link::Cloglog,
+            Link::Log,
+            Link::Inverse,
+        ] {
+            for &eta in &[-3.0, -0.5, 0.3, 0.7, 2.5] {
                 let h = 1e-6;
                 let numeric = (link.inverse(eta + h) - link.inverse(eta - h)) / (2.0 * h);
                 let exact = link.mu_eta(eta);
                 assert!(
-                    (numeric - exact).abs() < 1e-7 * (1.0 + exact),
+                    (numeric - exact).abs() < 1e-7 * (1.0 + exact.abs()),
                     "{link} at {eta}: {numeric} vs {exact}"
                 );
             }

@@ -88,7 +88,8 @@ impl GeneralizedLinearMixedModel {
         }
         let layout = ThetaLayout::for_terms(&mm.terms);
         // θ̃'s scales from the data's rows, whatever PIRLS iterates over.
-        let scaling = ThetaScaling::new(&CrossProducts::build(mm), &layout);
+        let scaling = ThetaScaling::new(&CrossProducts::build(mm), &layout)
+            .in_units_of(linear_predictor_unit(family, response));
         let density = ConditionalDensity::new(response, family);
         let (pirls, density, rows) = match aggregate(mm, response, &density, family) {
             Some(a) => (
@@ -234,5 +235,28 @@ impl GeneralizedLinearMixedModel {
     /// β of the current PIRLS state.
     pub fn beta(&self) -> &[f64] {
         &self.pirls.beta
+    }
+}
+
+/// The size of the linear predictor, for θ's scaling: |g(ȳ)| (ȳ the weighted mean response)
+/// for the identity and inverse links, whose η is in the response's units or their inverse
+/// (a Gamma fit of a response in milliseconds has η near 1/300); 1 for the others, whose η
+/// is unit-free.
+fn linear_predictor_unit(family: Family, response: &GlmResponse) -> f64 {
+    let (sw, swy) = response
+        .weights
+        .iter()
+        .zip(&response.y)
+        .fold((0.0, 0.0), |(a, b), (w, y)| (a + w, b + w * y));
+    let mean = if sw > 0.0 { swy / sw } else { 1.0 };
+    let unit = match family.link() {
+        super::link::Link::Identity => mean.abs(),
+        super::link::Link::Inverse => 1.0 / mean.abs(),
+        _ => 1.0,
+    };
+    if unit.is_finite() && unit > 0.0 {
+        unit
+    } else {
+        1.0
     }
 }

@@ -25,7 +25,8 @@ use crate::lmm::theta::ThetaLayout;
 use super::family::Family;
 use super::reweight::Reweighter;
 
-/// Largest Newton step (relative to the size of u and β, at least 1) at which PIRLS stops.
+/// Largest Newton step (in u and in β, each relative to its size, at least 1) at which
+/// PIRLS stops.
 pub const STEP_TOLERANCE: f64 = 1e-10;
 /// Relative increase of the penalised deviance that counts as rounding at the mode.
 pub const PIRLS_TOLERANCE: f64 = 1e-12;
@@ -320,7 +321,7 @@ impl Pirls {
                     Family::NegativeBinomial(..) => {
                         self.y[i] + if self.y[i] == 0.0 { 1.0 / 6.0 } else { 0.0 }
                     }
-                    Family::Gaussian => self.y[i],
+                    Family::Gaussian | Family::Gamma(_) => self.y[i],
                 };
                 self.mu[i] = mu;
                 self.eta[i] = link_function(link, mu);
@@ -350,18 +351,18 @@ impl Pirls {
             // factor (log|L|², the conditional variances) is exactly at the state's weights and
             // the objective is a smooth function of (θ, β); the state is within `STEP_TOLERANCE`
             // of the mode, so the Laplace deviance is within O(STEP_TOLERANCE²) of its value there.
-            let step_max = beta_new
-                .iter()
-                .zip(&self.beta)
-                .chain(self.u.iter().flatten().zip(u_new.iter().flatten()))
-                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-            let scale = self
-                .u
-                .iter()
-                .flatten()
-                .chain(&self.beta)
-                .fold(1.0f64, |m, v| m.max(v.abs()));
-            if step_max <= STEP_TOLERANCE * scale && !(joint && cold && self.iterations_here == 0) {
+            // u and β each relative to their own size: β's units (an intercept of 3·10⁵ on
+            // an identity link) must not loosen the test on the unit-free u.
+            let relative = |new: &mut dyn Iterator<Item = (&f64, &f64)>| {
+                let (step, size) = new.fold((0.0f64, 1.0f64), |(m, s), (a, b)| {
+                    (m.max((a - b).abs()), s.max(b.abs()))
+                });
+                step / size
+            };
+            let step = relative(&mut beta_new.iter().zip(&self.beta)).max(relative(
+                &mut u_new.iter().flatten().zip(self.u.iter().flatten()),
+            ));
+            if step <= STEP_TOLERANCE && !(joint && cold && self.iterations_here == 0) {
                 self.warm = true;
                 self.u_only_state = !joint;
                 return Ok(old);
@@ -420,5 +421,6 @@ fn link_function(link: super::link::Link, mu: f64) -> f64 {
         Link::Cloglog => (-(-mu).ln_1p()).ln(),
         Link::Log => mu.ln(),
         Link::Identity => mu,
+        Link::Inverse => 1.0 / mu,
     }
 }

@@ -73,9 +73,25 @@ impl GeneralizedLinearMixedModel {
         message: String,
     ) -> (FitResult, GlmmInfo) {
         let p = self.nfixed();
-        let fixed_covariance = self
+        // The dispersion families' σ: lme4's sigmaML, √((Σ wᵢ(yᵢ − μᵢ)²/V(μᵢ) + ‖u‖²)/n).
+        let sigma = if self.family().has_dispersion() {
+            let pearson: f64 = (0..self.pirls.nobs())
+                .map(|i| {
+                    let (y, mu) = (self.pirls.y[i], self.pirls.mu[i]);
+                    self.pirls.weights[i] * (y - mu).powi(2) / self.family().variance(mu)
+                })
+                .sum();
+            ((pearson + self.pirls.u_squared()) / self.rows.nobs as f64).sqrt()
+        } else {
+            1.0
+        };
+        let sigma2 = sigma * sigma;
+        let fixed_covariance: Vec<f64> = self
             .fixed_covariance()
-            .unwrap_or_else(|_| vec![f64::NAN; p * p]);
+            .unwrap_or_else(|_| vec![f64::NAN; p * p])
+            .into_iter()
+            .map(|v| v * sigma2)
+            .collect();
         let beta = self.pirls.beta.clone();
         let fixed = self
             .labels
@@ -102,7 +118,7 @@ impl GeneralizedLinearMixedModel {
             .collect();
         let modes = estimates::conditional_modes(factor, &u_internal);
         let covariances = if factored {
-            estimates::conditional_covariances(factor, 1.0)
+            estimates::conditional_covariances(factor, sigma2)
         } else {
             modes
                 .iter()
@@ -123,7 +139,7 @@ impl GeneralizedLinearMixedModel {
                 group.clone(),
                 columns.clone(),
                 &rel,
-                1.0,
+                sigma2,
             ));
             let conditional_sd = covariances[t]
                 .chunks_exact(k * k)
@@ -144,9 +160,11 @@ impl GeneralizedLinearMixedModel {
             }
         }
         let nobs = self.rows.nobs;
-        // lme4 counts the negative binomial's θ as a parameter (its logLik df).
-        let dof =
-            p + theta.len() + usize::from(matches!(self.family(), Family::NegativeBinomial(..)));
+        // lme4 counts the negative binomial's θ and the Gamma's dispersion as parameters.
+        let dof = p
+            + theta.len()
+            + usize::from(matches!(self.family(), Family::NegativeBinomial(..)))
+            + usize::from(self.family().has_dispersion());
         let ic = InformationCriteria::new(objective, dof, nobs);
         let mut notes = Vec::new();
         if let Family::Binomial(_) = self.family() {
@@ -183,7 +201,7 @@ impl GeneralizedLinearMixedModel {
             theta,
             fixed,
             fixed_covariance,
-            sigma: 1.0,
+            sigma,
             objective,
             loglik: ic.loglik,
             aic: ic.aic,

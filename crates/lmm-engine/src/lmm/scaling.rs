@@ -80,6 +80,17 @@ impl ThetaScaling {
         Self { scale }
     }
 
+    /// The same scaling for θ measured in units `unit` times larger (a power of two is taken,
+    /// so the arithmetic stays exact): a GLMM whose linear predictor is in the response's
+    /// units (identity link) or their inverse (inverse link) has θ in those units too.
+    pub fn in_units_of(mut self, unit: f64) -> Self {
+        let f = nearest_power_of_two(unit);
+        for s in &mut self.scale {
+            *s /= f;
+        }
+        self
+    }
+
     /// The per-element scales (powers of two).
     pub fn scales(&self) -> &[f64] {
         &self.scale

@@ -49,6 +49,62 @@ pub fn reference_fit(file: &str, id: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no reference {id} in {path:?}"))
 }
 
+/// Compares a GLMM fit with a recorded glmer fit `r` (the fields of the `glmer_*.json`
+/// files): log-likelihood to 1e-4, AIC and BIC (where recorded) to 2e-4, lme4's deviance()
+/// to 1e-3, the random-effects θ (a number or a list), β and standard errors to 1e-3
+/// relative.
+pub fn compare_glmm(id: &str, f: &lmm_report::engine::Fit, r: &serde_json::Value) {
+    close_abs(
+        &format!("{id} loglik"),
+        f.loglik(),
+        r["loglik"].as_f64().unwrap(),
+        1e-4,
+    );
+    for (what, got) in [("AIC", f.aic()), ("BIC", f.bic())] {
+        if let Some(want) = r[what].as_f64() {
+            close_abs(&format!("{id} {what}"), got, want, 2e-4);
+        }
+    }
+    let info = f.glmm().expect("a GLMM fit");
+    close_abs(
+        &format!("{id} deviance"),
+        info.deviance,
+        r["deviance"].as_f64().unwrap(),
+        1e-3,
+    );
+    // jsonlite writes a one-element θ as a number.
+    let theta: Vec<f64> = match r["theta"].as_f64() {
+        Some(t) => vec![t],
+        None => r["theta"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_f64().unwrap())
+            .collect(),
+    };
+    for (j, (got, want)) in f.theta().iter().zip(&theta).enumerate() {
+        close(&format!("{id} theta {j}"), *got, *want, 1e-3);
+    }
+    let fixed = r["fixed"].as_array().unwrap();
+    assert_eq!(f.coefficients().len(), fixed.len(), "{id}");
+    for (got, want) in f.coefficients().iter().zip(fixed) {
+        assert_eq!(got.name, want["name"].as_str().unwrap(), "{id}");
+        let what = format!("{id} {}", got.name);
+        close(
+            &what,
+            got.estimate,
+            want["estimate"].as_f64().unwrap(),
+            1e-3,
+        );
+        close(
+            &what,
+            got.std_error,
+            want["std_error"].as_f64().unwrap(),
+            1e-3,
+        );
+    }
+}
+
 /// The gasoline panel as a table, with the report's derived `Time`.
 pub fn gasoline_table() -> Table {
     GasolinePanel::load(Path::new("data/gasoline.csv"))

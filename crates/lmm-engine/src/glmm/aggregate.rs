@@ -52,7 +52,7 @@ pub(crate) fn aggregate(
     }
     let n = mm.nobs();
     let p = mm.x.ncols();
-    let mut index: HashMap<Vec<u64>, u32> = HashMap::new();
+    let mut index: HashMap<Vec<u64>, u32> = HashMap::with_capacity(n);
     let mut group = vec![0u32; n];
     let mut first: Vec<usize> = Vec::new();
     let mut key = Vec::new();
@@ -65,12 +65,16 @@ pub(crate) fn aggregate(
             key.push(u64::from(term.refs[i]));
             key.extend(term.z[i * k..(i + 1) * k].iter().map(|z| z.to_bits()));
         }
-        let next = first.len() as u32;
-        let g = *index.entry(key.clone()).or_insert(next);
-        if g == next {
-            first.push(i);
-        }
-        *slot = g;
+        *slot = match index.get(&key) {
+            Some(&g) => g,
+            None => {
+                // The key is copied only for a new pattern.
+                let g = first.len() as u32;
+                index.insert(key.clone(), g);
+                first.push(i);
+                g
+            }
+        };
     }
     let m = first.len();
     if m == n {

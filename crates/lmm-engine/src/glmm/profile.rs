@@ -27,7 +27,7 @@ pub(crate) struct BetaProfile {
     pub(crate) beta: Option<Vec<f64>>,
     /// Newton steps taken over the fit.
     pub(crate) newton_steps: usize,
-    /// Largest remaining Newton decrement `½ g'H⁻¹g` at the last evaluation.
+    /// The remaining Newton decrement `½ g'H⁻¹g` at the end of the last evaluation.
     pub(crate) last_decrement: f64,
     /// `dD̃/dθ` (lme4's layout) at the last evaluation: `∂D/∂θ` at β̂(θ), as `∂D/∂β = 0`.
     pub(crate) theta_gradient: Vec<f64>,
@@ -62,8 +62,9 @@ impl GeneralizedLinearMixedModel {
         self.pirls.run(theta, Some(&beta))?;
         let mut dev = self.laplace(false);
         // Covariance of β from the weighted system at the start: the Newton metric.
-        let mut cov: Option<Vec<f64>> = None;
         let p = beta.len();
+        self.pirls.refactor(true)?;
+        let c = fixed_covariance(&fixed_effects(&self.pirls.factor_joint).1, p, 1.0);
         // The gradient at the current state, once the iteration ends there.
         let mut at_state: Option<LaplaceGradient> = None;
         for _ in 0..MAX_NEWTON {
@@ -72,12 +73,6 @@ impl GeneralizedLinearMixedModel {
                 .laplace_gradient()
                 .ok_or(PirlsFailure::NotConverged)?;
             let g = &gradient.beta;
-            if cov.is_none() {
-                self.pirls.refactor(true)?;
-                let (_, linv) = fixed_effects(&self.pirls.factor_joint);
-                cov = Some(fixed_covariance(&linv, p, 1.0));
-            }
-            let c = cov.as_deref().unwrap_or_default();
             // H = 2 R_X R_X' = 2 cov⁻¹: the step is −½ cov g, the decrement ½g'H⁻¹g = ¼g'cov g.
             let step: Vec<f64> = (0..p)
                 .map(|a| -0.5 * (0..p).map(|b| c[a * p + b] * g[b]).sum::<f64>())
@@ -129,6 +124,31 @@ impl GeneralizedLinearMixedModel {
         self.profile.theta_gradient = gradient.theta;
         self.profile.beta = Some(beta);
         Ok(dev)
+    }
+
+    /// [`GeneralizedLinearMixedModel::deviance_profiled`] at internal θ̃ `x`, writing
+    /// `dD̃/dθ̃` into `grad`; a PIRLS failure gives +∞ and a zero gradient, is kept in
+    /// `failure`, and forgets the warm start.
+    pub(crate) fn deviance_profiled_internal(
+        &mut self,
+        x: &[f64],
+        grad: &mut [f64],
+        failure: &mut Option<PirlsFailure>,
+    ) -> f64 {
+        let theta = self.scaling.to_user(x);
+        match self.deviance_profiled(&theta) {
+            Ok(v) => {
+                grad.copy_from_slice(&self.profile.theta_gradient);
+                self.scaling.gradient_to_internal(grad);
+                v
+            }
+            Err(e) => {
+                *failure = Some(e);
+                self.reset_profile();
+                grad.fill(0.0);
+                f64::INFINITY
+            }
+        }
     }
 
     /// Forgets the profile's warm start (after a failed evaluation).

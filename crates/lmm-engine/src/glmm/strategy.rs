@@ -188,19 +188,7 @@ impl GeneralizedLinearMixedModel {
         // β's start: the joint PIRLS solution at the first θ.
         self.profile.beta = None;
         let fg = |x: &[f64], grad: &mut [f64]| {
-            let v = match self.deviance_profiled(&scaling.to_user(x)) {
-                Ok(v) => {
-                    grad.copy_from_slice(&self.profile.theta_gradient);
-                    scaling.gradient_to_internal(grad);
-                    v
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    self.reset_profile();
-                    grad.fill(0.0);
-                    f64::INFINITY
-                }
-            };
+            let v = self.deviance_profiled_internal(x, grad, &mut failure);
             progress(self.evaluations, v);
             v
         };
@@ -214,21 +202,11 @@ impl GeneralizedLinearMixedModel {
         // The check evaluates θ̂ last: the state, and `objective`, end there.
         let mut objective = f64::NAN;
         let mut convergence = {
-            let mut fg =
-                |x: &[f64], grad: &mut [f64]| match self.deviance_profiled(&scaling.to_user(x)) {
-                    Ok(v) => {
-                        grad.copy_from_slice(&self.profile.theta_gradient);
-                        scaling.gradient_to_internal(grad);
-                        objective = v;
-                        v
-                    }
-                    Err(e) => {
-                        failure = Some(e);
-                        self.reset_profile();
-                        objective = f64::NAN;
-                        f64::INFINITY
-                    }
-                };
+            let mut fg = |x: &[f64], grad: &mut [f64]| {
+                let v = self.deviance_profiled_internal(x, grad, &mut failure);
+                objective = if v.is_finite() { v } else { f64::NAN };
+                v
+            };
             check_optimum_with_gradient(&mut fg, &second.x, &lower, second.converged)
         };
         if !objective.is_finite() {

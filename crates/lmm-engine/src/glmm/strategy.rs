@@ -81,15 +81,8 @@ impl GeneralizedLinearMixedModel {
         };
         let first = {
             let mut f = |x: &[f64]| {
-                let theta = scaling.to_user(x);
-                let v = match self.deviance_fast(&theta) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        failure = Some(e);
-                        self.pirls.reset();
-                        f64::INFINITY
-                    }
-                };
+                let r = self.deviance_fast(&scaling.to_user(x));
+                let v = self.value_or_infinity(r, &mut failure);
                 progress(self.evaluations, v);
                 v
             };
@@ -133,14 +126,8 @@ impl GeneralizedLinearMixedModel {
         let second = {
             let mut f = |x: &[f64]| {
                 let (theta, beta) = map(x);
-                let v = match self.deviance(&theta, &beta, nagq) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        failure = Some(e);
-                        self.pirls.reset();
-                        f64::INFINITY
-                    }
-                };
+                let r = self.deviance(&theta, &beta, nagq);
+                let v = self.value_or_infinity(r, &mut failure);
                 progress(self.evaluations, v);
                 v
             };
@@ -226,6 +213,20 @@ impl GeneralizedLinearMixedModel {
             second.message, second.evaluations, self.profile.newton_steps
         );
         Ok(self.assemble(theta, objective, 1, convergence, message))
+    }
+
+    /// An objective value for an optimiser: a PIRLS failure is +∞, kept in `failure`, and
+    /// the next solve starts cold.
+    fn value_or_infinity(
+        &mut self,
+        value: Result<f64, PirlsFailure>,
+        failure: &mut Option<PirlsFailure>,
+    ) -> f64 {
+        value.unwrap_or_else(|e| {
+            *failure = Some(e);
+            self.pirls.reset();
+            f64::INFINITY
+        })
     }
 
     /// The convergence check of a `fast` fit, over θ̃ only.

@@ -68,6 +68,20 @@ impl SparseBlockColumn {
     pub fn ncols(&self) -> usize {
         self.col_ptr.len() - 1
     }
+
+    /// Whether this is a scalar block (1×1 entries) in which every column holds every one of
+    /// `nrows` row levels: a fully crossed pair of factors. Its values are then a dense
+    /// column-major `nrows × ncols` matrix, and the factor's kernels hand it to faer.
+    pub fn is_dense(&self, nrows: usize) -> bool {
+        self.row_width == 1
+            && self.col_width == 1
+            && nrows > 0
+            && self.row_level.len() == nrows * self.ncols()
+            && self
+                .row_level
+                .chunks_exact(nrows)
+                .all(|rows| rows.iter().enumerate().all(|(r, &l)| l as usize == r))
+    }
 }
 
 /// Index of the dense block `(i, j)`, `1 ≤ j < i`, in a packed lower-triangular list of

@@ -41,13 +41,17 @@ impl BlockedCholesky {
                         }
                     }
                 }
-                sparse_syrk_lower(
-                    d,
-                    &self.a.first_column[j - 1],
-                    &self.first_column[j - 1],
-                    &mut self.cursor,
-                    self.syrk_split[j - 1],
-                );
+                if let Some(v) = dense_first(&self.first_dense, &self.first_column, n, j) {
+                    dense_sub_abt(d, v, v, true);
+                } else {
+                    sparse_syrk_lower(
+                        d,
+                        &self.a.first_column[j - 1],
+                        &self.first_column[j - 1],
+                        &mut self.cursor,
+                        self.syrk_split[j - 1],
+                    );
+                }
             } else {
                 d.data.copy_from_slice(&self.a.fixed);
                 if self.fuse_fixed_gram {
@@ -80,22 +84,32 @@ impl BlockedCholesky {
                 let ki = self.a.terms[i].width;
                 scale_columns(&mut b.data, b.rows, lambda_j, kj);
                 scale_rows(&mut b.data, b.rows, &self.lambda[i], ki);
-                sparse_cross_sub(
-                    b,
-                    &self.a.first_column[i - 1],
-                    &self.first_column[i - 1],
-                    &self.a.first_column[j - 1],
-                    &self.first_column[j - 1],
-                );
+                let dense_i = dense_first(&self.first_dense, &self.first_column, b.rows, i);
+                let dense_j = dense_first(&self.first_dense, &self.first_column, b.cols, j);
+                if let (Some(vi), Some(vj)) = (dense_i, dense_j) {
+                    dense_sub_abt(b, vi, vj, false);
+                } else {
+                    sparse_cross_sub(
+                        b,
+                        &self.a.first_column[i - 1],
+                        &self.first_column[i - 1],
+                        &self.a.first_column[j - 1],
+                        &self.first_column[j - 1],
+                    );
+                }
             } else {
                 b.data.copy_from_slice(&self.a.fixed_random[j]);
                 scale_columns(&mut b.data, b.rows, lambda_j, kj);
-                dense_sparse_sub(
-                    b,
-                    &self.fixed_first,
-                    &self.a.first_column[j - 1],
-                    &self.first_column[j - 1],
-                );
+                if let Some(vj) = dense_first(&self.first_dense, &self.first_column, b.cols, j) {
+                    dense_sub_abt(b, self.fixed_first.as_ref(), vj, false);
+                } else {
+                    dense_sparse_sub(
+                        b,
+                        &self.fixed_first,
+                        &self.a.first_column[j - 1],
+                        &self.first_column[j - 1],
+                    );
+                }
             }
             for h in 1..downdate_to {
                 sub_abt(
@@ -178,4 +192,17 @@ impl BlockedCholesky {
             col += rows;
         }
     }
+}
+
+/// Column 0's block for the rows of term `t` as a dense `rows × q₀` matrix, when it is dense.
+fn dense_first<'a>(
+    dense: &[bool],
+    values: &'a [Vec<f64>],
+    rows: usize,
+    t: usize,
+) -> Option<faer::MatRef<'a, f64>> {
+    dense[t - 1].then(|| {
+        let v = &values[t - 1];
+        faer::MatRef::from_column_major_slice(v, rows, v.len() / rows)
+    })
 }

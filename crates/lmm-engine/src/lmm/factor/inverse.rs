@@ -16,7 +16,7 @@
 //! of the number of levels it occurs with.
 
 use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{Accum, Mat};
+use faer::{Accum, Mat, MatRef};
 
 use super::BlockedCholesky;
 
@@ -99,6 +99,12 @@ impl BlockedCholesky {
             }
         }
         let k0 = terms[0].width;
+        if k0 == 1 && m > 1 {
+            let dense: Option<Vec<_>> = (1..m).map(|t| self.first_column_dense(t)).collect();
+            if let Some(blocks) = dense {
+                return self.selected_inverse_crossed(&blocks, offsets, trailing);
+            }
+        }
         let kk = k0 * k0;
         let diag = self.first_diagonal();
         let mut first = vec![0.0; terms[0].nlevels * kk];
@@ -180,6 +186,65 @@ impl BlockedCholesky {
                 }
             }
         }
+        SelectedInverse {
+            offsets,
+            trailing,
+            first,
+            cross,
+        }
+    }
+}
+
+impl BlockedCholesky {
+    /// [`BlockedCholesky::selected_inverse`] when the first term is scalar and every other
+    /// term is scalar and fully crossed with it: `B̃ = B D⁻¹` is dense (`q_rest × q₀`), so
+    /// `−P B̃` is one product and each first-term level's diagonal entry is
+    /// `d⁻² + B̃[:, c]·(P B̃)[:, c]`.
+    /// `blocks[t − 1]` is column 0's dense block for the rows of term `t`.
+    fn selected_inverse_crossed(
+        &self,
+        blocks: &[MatRef<'_, f64>],
+        offsets: Vec<usize>,
+        trailing: Mat<f64>,
+    ) -> SelectedInverse {
+        let m = self.terms().len();
+        let inv = self.first_inverse_diagonal();
+        let (q_rest, q0) = (trailing.nrows(), inv.len());
+        let mut btilde = Mat::<f64>::zeros(q_rest, q0);
+        for (b, &start) in blocks.iter().zip(&offsets[1..]) {
+            for (c, &s) in inv.iter().enumerate() {
+                let (src, dst) = (b.col(c), btilde.col_mut(c));
+                let dst = dst.subrows_mut(start, b.nrows());
+                for (d, v) in dst.iter_mut().zip(src.iter()) {
+                    *d = v * s;
+                }
+            }
+        }
+        let mut pb = Mat::<f64>::zeros(q_rest, q0);
+        faer::linalg::matmul::matmul(
+            pb.as_mut(),
+            Accum::Replace,
+            trailing.as_ref(),
+            btilde.as_ref(),
+            1.0,
+            faer::Par::Seq,
+        );
+        let first = inv
+            .iter()
+            .enumerate()
+            .map(|(c, &s)| {
+                let (b, p) = (btilde.col(c), pb.col(c));
+                s * s + b.iter().zip(p.iter()).map(|(x, y)| x * y).sum::<f64>()
+            })
+            .collect();
+        let cross = (1..m)
+            .map(|t| {
+                let rows = offsets[t]..offsets[t + 1];
+                (0..q0)
+                    .flat_map(|c| pb.col(c).iter().take(rows.end).skip(rows.start).map(|v| -v))
+                    .collect()
+            })
+            .collect();
         SelectedInverse {
             offsets,
             trailing,

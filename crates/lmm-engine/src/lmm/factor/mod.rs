@@ -61,6 +61,7 @@ fn block_index(i: usize, j: usize) -> usize {
 }
 
 /// The blocked Cholesky factor `L(θ)` together with the cross-products it is computed from.
+#[derive(Clone)]
 pub struct BlockedCholesky {
     a: CrossProducts,
     layout: ThetaLayout,
@@ -89,6 +90,9 @@ pub struct BlockedCholesky {
     /// Per sparse column-0 block: the destination column splitting its downdate between two
     /// threads (0: one thread).
     syrk_split: Vec<usize>,
+    /// Per sparse column-0 block: whether it is dense (fully crossed scalar terms,
+    /// [`SparseBlockColumn::is_dense`]), so that its products go through faer.
+    first_dense: Vec<bool>,
     /// Whether the `[X y]` block's downdate by column 0 is accumulated level by level during
     /// the column-0 update (small p) rather than by a separate product afterwards.
     fuse_fixed_gram: bool,
@@ -162,6 +166,12 @@ impl BlockedCholesky {
                     }
                 })
                 .collect(),
+            first_dense: a
+                .first_column
+                .iter()
+                .enumerate()
+                .map(|(t, pattern)| pattern.is_dense(a.terms[t + 1].nranef()))
+                .collect(),
             first_diagonal: vec![0.0; a.diagonal[0].len()],
             first_inverse_diagonal: vec![0.0; a.terms[0].nranef()],
             first_column: a
@@ -212,6 +222,16 @@ impl BlockedCholesky {
     /// Column 0, rows of internal term `t ≥ 1`: pattern and values.
     pub fn first_column(&self, t: usize) -> (&SparseBlockColumn, &[f64]) {
         (&self.a.first_column[t - 1], &self.first_column[t - 1])
+    }
+
+    /// Column 0, rows of internal term `t ≥ 1`, as a dense `q_t × q₀` matrix when the
+    /// block is dense (fully crossed scalar terms).
+    pub fn first_column_dense(&self, t: usize) -> Option<faer::MatRef<'_, f64>> {
+        self.first_dense[t - 1].then(|| {
+            let values = &self.first_column[t - 1];
+            let rows = self.a.terms[t].nranef();
+            faer::MatRef::from_column_major_slice(values, rows, values.len() / rows)
+        })
     }
 
     /// Column 0 diagonal factors' reciprocal diagonals (k₀ per level).

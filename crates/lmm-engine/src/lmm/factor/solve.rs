@@ -26,12 +26,24 @@ impl BlockedCholesky {
             let (pattern, values) = self.first_column(j);
             let kj = pattern.row_width;
             let blen = pattern.block_len();
-            for (c, w0) in done[0].chunks_exact(k0).enumerate() {
-                for e in pattern.col_ptr[c]..pattern.col_ptr[c + 1] {
-                    let r = pattern.row_level[e] as usize * kj;
-                    let blk = &values[e * blen..(e + 1) * blen];
-                    for a in 0..kj {
-                        vj[r + a] -= (0..k0).map(|h| blk[a + h * kj] * w0[h]).sum::<f64>();
+            if let Some(dense) = self.first_column_dense(j) {
+                // Fully crossed: vⱼ −= B w₀ as one product.
+                faer::linalg::matmul::matmul(
+                    faer::ColMut::from_slice_mut(vj).as_mat_mut(),
+                    faer::Accum::Add,
+                    dense,
+                    faer::ColRef::from_slice(&done[0]).as_mat(),
+                    -1.0,
+                    faer::Par::Seq,
+                );
+            } else {
+                for (c, w0) in done[0].chunks_exact(k0).enumerate() {
+                    for e in pattern.col_ptr[c]..pattern.col_ptr[c + 1] {
+                        let r = pattern.row_level[e] as usize * kj;
+                        let blk = &values[e * blen..(e + 1) * blen];
+                        for a in 0..kj {
+                            vj[r + a] -= (0..k0).map(|h| blk[a + h * kj] * w0[h]).sum::<f64>();
+                        }
                     }
                 }
             }
@@ -62,6 +74,18 @@ impl BlockedCholesky {
             if j == 0 {
                 let k0 = terms[0].width;
                 for (i, ui) in solved.iter().enumerate() {
+                    if let Some(dense) = self.first_column_dense(i + 1) {
+                        // Fully crossed: w₀ −= B' uᵢ as one product.
+                        faer::linalg::matmul::matmul(
+                            faer::ColMut::from_slice_mut(rhs).as_mat_mut(),
+                            faer::Accum::Add,
+                            dense.transpose(),
+                            faer::ColRef::from_slice(ui).as_mat(),
+                            -1.0,
+                            faer::Par::Seq,
+                        );
+                        continue;
+                    }
                     let (pattern, values) = self.first_column(i + 1);
                     let ki = pattern.row_width;
                     let blen = pattern.block_len();

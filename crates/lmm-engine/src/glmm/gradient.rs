@@ -178,87 +178,89 @@ impl Pirls {
 
     /// The gradient when every term is scalar (`(1 | g)`, the common case) and there are at
     /// most [`SCALAR_TERMS`] terms: the same formulas as [`Pirls::laplace_gradient`] in one
-    /// pass over the rows for the leverages and one for the scores, with per-row values on
-    /// the stack.
+    /// pass over the rows for the leverages and one for the scores, with per-row values and
+    /// the per-term sums in registers (`M` is the number of terms).
     fn scalar_gradient(&self, inverse: &SelectedInverse) -> LaplaceGradient {
+        match self.factor_u.terms().len() {
+            1 => self.scalar_gradient_for::<1>(inverse),
+            2 => self.scalar_gradient_for::<2>(inverse),
+            3 => self.scalar_gradient_for::<3>(inverse),
+            4 => self.scalar_gradient_for::<4>(inverse),
+            5 => self.scalar_gradient_for::<5>(inverse),
+            6 => self.scalar_gradient_for::<6>(inverse),
+            7 => self.scalar_gradient_for::<7>(inverse),
+            _ => self.scalar_gradient_for::<SCALAR_TERMS>(inverse),
+        }
+    }
+
+    fn scalar_gradient_for<const M: usize>(&self, inverse: &SelectedInverse) -> LaplaceGradient {
         let factor = &self.factor_u;
         let shapes = factor.terms();
-        let m = shapes.len();
+        debug_assert_eq!(shapes.len(), M);
         let n = self.nobs();
         let entries = self.reweighter.entries();
-        let terms: Vec<_> = shapes
-            .iter()
-            .map(|s| &self.terms[s.formula_index])
-            .collect();
-        let lambda: Vec<f64> = (0..m).map(|t| factor.lambda(t)[0]).collect();
-        let q_rest = inverse.offsets[m];
+        let terms: [_; M] = std::array::from_fn(|t| &self.terms[shapes[t].formula_index]);
+        let lambda: [f64; M] = std::array::from_fn(|t| factor.lambda(t)[0]);
+        let q_rest = inverse.offsets[M];
         let p_flat: Vec<f64> = (0..q_rest)
             .flat_map(|c| inverse.trailing_col(c).iter().copied())
             .collect();
-        let theta_at: Vec<usize> = shapes
-            .iter()
-            .map(|s| self.layout.term_range(s.formula_index).start)
-            .collect();
-        let mut theta = vec![0.0; self.layout.len()];
         let mut a = vec![0.0; n];
         let mut weight = vec![0.0; n];
         let mut d = vec![0.0; n];
-        let mut v: Vec<Vec<f64>> = shapes.iter().map(|s| vec![0.0; s.nranef()]).collect();
-        let mut trace = [0.0f64; SCALAR_TERMS];
+        let mut v: [Vec<f64>; M] = std::array::from_fn(|t| vec![0.0; shapes[t].nranef()]);
+        let mut trace = [0.0f64; M];
         for i in 0..n {
             // z̃ₜ = λₜzₜ, y = (C⁻¹z̃ᵢ) at each term's level, P's row of each trailing level.
-            let (mut zt, mut yt, mut rt) = (
-                [0.0f64; SCALAR_TERMS],
-                [0.0f64; SCALAR_TERMS],
-                [0usize; SCALAR_TERMS],
-            );
-            for t in 0..m {
-                zt[t] = terms[t].z[i] * lambda[t];
-            }
-            yt[0] = inverse.first[terms[0].refs[i] as usize] * zt[0];
-            for t in 1..m {
+            let zt: [f64; M] = std::array::from_fn(|t| terms[t].z[i] * lambda[t]);
+            let level: [usize; M] = std::array::from_fn(|t| terms[t].refs[i] as usize);
+            let mut yt = [0.0f64; M];
+            let mut rt = [0usize; M];
+            yt[0] = inverse.first[level[0]] * zt[0];
+            for t in 1..M {
                 let c = inverse.cross[t - 1][entries[t - 1][i] as usize];
                 yt[0] += c * zt[t];
                 yt[t] = c * zt[0];
-                rt[t] = inverse.offsets[t] + terms[t].refs[i] as usize;
+                rt[t] = inverse.offsets[t] + level[t];
             }
-            for t in 1..m {
+            for t in 1..M {
                 let row = &p_flat[rt[t] * q_rest..(rt[t] + 1) * q_rest];
-                for u in 1..m {
+                for u in 1..M {
                     yt[t] += row[rt[u]] * zt[u];
                 }
             }
-            let h: f64 = (0..m).map(|t| zt[t] * yt[t]).sum();
+            let h: f64 = (0..M).map(|t| zt[t] * yt[t]).sum();
             (a[i], weight[i], d[i]) = self.row_terms(i, h);
-            for t in 0..m {
-                v[t][terms[t].refs[i] as usize] += a[i] * zt[t];
+            for t in 0..M {
+                v[t][level[t]] += a[i] * zt[t];
                 trace[t] += weight[i] * terms[t].z[i] * yt[t];
             }
         }
-        for t in 0..m {
+        let mut theta = vec![0.0; self.layout.len()];
+        let theta_at: [usize; M] =
+            std::array::from_fn(|t| self.layout.term_range(shapes[t].formula_index).start);
+        for t in 0..M {
             theta[theta_at[t]] = 2.0 * trace[t];
         }
         factor.forward_random(&mut v);
         factor.backward_random(&mut v);
-        let us: Vec<&[f64]> = shapes
-            .iter()
-            .map(|s| &self.u[s.formula_index][..])
-            .collect();
+        let us: [&[f64]; M] = std::array::from_fn(|t| &self.u[shapes[t].formula_index][..]);
         let mut score = vec![0.0; n];
-        let mut response = [0.0f64; SCALAR_TERMS];
+        let mut response = [0.0f64; M];
         for i in 0..n {
+            let level: [usize; M] = std::array::from_fn(|t| terms[t].refs[i] as usize);
             let mut zls = 0.0;
-            for t in 0..m {
-                zls += terms[t].z[i] * lambda[t] * v[t][terms[t].refs[i] as usize];
+            for t in 0..M {
+                zls += terms[t].z[i] * lambda[t] * v[t][level[t]];
             }
             let sc = d[i] + a[i] - weight[i] * zls;
             score[i] = sc;
-            for t in 0..m {
-                let l = terms[t].refs[i] as usize;
+            for t in 0..M {
+                let l = level[t];
                 response[t] += terms[t].z[i] * (sc * us[t][l] - 0.5 * d[i] * v[t][l]);
             }
         }
-        for t in 0..m {
+        for t in 0..M {
             theta[theta_at[t]] += response[t];
         }
         let beta = self.x_transpose_times(&score);
@@ -277,7 +279,7 @@ impl Pirls {
 
     /// For row i with leverage `h`: `aᵢ = hᵢW'ᵢ`, the working weight `Wᵢ` and
     /// `dᵢ = ∂devᵢ/∂ηᵢ` (canonical link).
-    #[inline]
+    #[inline(always)]
     fn row_terms(&self, i: usize, h: f64) -> (f64, f64, f64) {
         let (mu, me) = (self.mu[i], self.mu_eta[i]);
         let second = self

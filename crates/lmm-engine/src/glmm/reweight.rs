@@ -11,6 +11,7 @@ use crate::linalg::dot;
 use crate::lmm::crossprod::{dense_pair_index, CrossProducts};
 
 /// Where each observation's products go.
+#[derive(Clone)]
 pub struct Reweighter {
     /// Per internal term t ≥ 1: the entry of `Z_t'Z₀` (index into the pattern) of each
     /// observation.
@@ -106,13 +107,21 @@ impl Reweighter {
             let d = &mut cp.diagonal[t];
             let f = &mut cp.fixed_random[t];
             if k == 1 && p1 == 1 {
-                // The u-only system: Z'WZ and Z'Wr.
-                for i in 0..n {
+                // The u-only system: Z'WZ and Z'Wr. A run of rows at one level (data sorted
+                // by this factor) accumulates in registers: the same sums in the same order
+                // as adding row by row into memory, without a store-to-load chain per row.
+                let mut i = 0;
+                while i < n {
                     let l = term.refs[i] as usize;
-                    let z = term.z[i];
-                    let wz = w[i] * z;
-                    d[l] += wz * z;
-                    f[l] += r[i] * wz;
+                    let (mut dl, mut fl) = (d[l], f[l]);
+                    while i < n && term.refs[i] as usize == l {
+                        let z = term.z[i];
+                        let wz = w[i] * z;
+                        dl += wz * z;
+                        fl += r[i] * wz;
+                        i += 1;
+                    }
+                    (d[l], f[l]) = (dl, fl);
                 }
                 continue;
             }

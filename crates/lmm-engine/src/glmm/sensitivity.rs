@@ -65,25 +65,38 @@ impl Pirls {
                 }
             }
         }
-        // rhs = −(Λ'Z'(W ⊙ Δη) + ½ΔΛ'Z'd), per internal term.
+        // rhs = −(Λ'Z'(W ⊙ Δη) + ½ΔΛ'Z'd), per internal term; the per-row factors first.
+        let (weighted, half_d): (Vec<f64>, Vec<f64>) = (0..n)
+            .map(|i| {
+                let (mu, me, w) = (self.mu[i], self.mu_eta[i], self.weights[i]);
+                (
+                    w * me * me / self.family.variance(mu) * delta_eta[i],
+                    -w * (self.y[i] - mu),
+                )
+            })
+            .unzip();
         let mut rhs: Vec<Vec<f64>> = shapes.iter().map(|s| vec![0.0; s.nranef()]).collect();
         for (t, shape) in shapes.iter().enumerate() {
             let k = shape.width;
             let term = &self.terms[shape.formula_index];
             let lambda = factor.lambda(t);
             let dl = &delta_lambda[t];
-            for (i, de) in delta_eta.iter().enumerate() {
-                let (mu, me) = (self.mu[i], self.mu_eta[i]);
-                let w = self.weights[i];
-                let weighted = w * me * me / self.family.variance(mu) * de;
-                let half_d = -w * (self.y[i] - mu);
+            let out = &mut rhs[t];
+            if k == 1 {
+                let (l0, d0) = (lambda[0], dl[0]);
+                for (i, (wd, hd)) in weighted.iter().zip(&half_d).enumerate() {
+                    out[term.refs[i] as usize] -= term.z[i] * (l0 * wd + d0 * hd);
+                }
+                continue;
+            }
+            for (i, (wd, hd)) in weighted.iter().zip(&half_d).enumerate() {
                 let l = term.refs[i] as usize * k;
                 let z = &term.z[i * k..(i + 1) * k];
                 for c in 0..k {
                     let s: f64 = (c..k)
-                        .map(|r| z[r] * (lambda[r + c * k] * weighted + dl[r + c * k] * half_d))
+                        .map(|r| z[r] * (lambda[r + c * k] * wd + dl[r + c * k] * hd))
                         .sum();
-                    rhs[t][l + c] -= s;
+                    out[l + c] -= s;
                 }
             }
         }

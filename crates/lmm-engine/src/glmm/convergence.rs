@@ -78,12 +78,19 @@ pub fn check_optimum(
     decide(&g, &hess, f0, optimizer_converged)
 }
 
-/// Checks the optimum `x` of `fg` (value and exact gradient in the optimiser's coordinates)
-/// under the bounds `lower`: the Hessian on the free coordinates by forward differences of
-/// the gradient (symmetrised), boundary coordinates by the value one step off the boundary.
-/// `1 + len(x)` evaluations; `x` is evaluated last, so that a model's state ends there.
+/// Value and gradient at each of a set of points, in their order.
+pub type PointEvaluations<'a> = dyn FnMut(&[Vec<f64>]) -> Vec<(f64, Vec<f64>)> + 'a;
+
+/// Checks the optimum `x` of an objective with exact gradient (in the optimiser's
+/// coordinates) under the bounds `lower`, given its value `f0` and gradient `g0` at `x`: the
+/// Hessian on the free coordinates by forward differences of the gradient (symmetrised),
+/// boundary coordinates by the value one step off the boundary. `points` evaluates value and
+/// gradient at each of the `len(x)` shifted points (independently: they may run in
+/// parallel, and the caller's state at `x` is left alone).
 pub fn check_optimum_with_gradient(
-    fg: &mut dyn FnMut(&[f64], &mut [f64]) -> f64,
+    f0: f64,
+    g0: &[f64],
+    points: &mut PointEvaluations<'_>,
     x: &[f64],
     lower: &[f64],
     optimizer_converged: bool,
@@ -91,15 +98,14 @@ pub fn check_optimum_with_gradient(
     let n = x.len();
     let h = STEP;
     let free: Vec<usize> = (0..n).filter(|&j| x[j] - lower[j] > h).collect();
-    let mut values = vec![0.0; n];
-    let mut gradients = vec![vec![0.0; n]; n];
-    for j in 0..n {
-        let mut y = x.to_vec();
-        y[j] += h;
-        values[j] = fg(&y, &mut gradients[j]);
-    }
-    let mut g0 = vec![0.0; n];
-    let f0 = fg(x, &mut g0);
+    let shifted: Vec<Vec<f64>> = (0..n)
+        .map(|j| {
+            let mut y = x.to_vec();
+            y[j] += h;
+            y
+        })
+        .collect();
+    let (values, gradients): (Vec<f64>, Vec<Vec<f64>>) = points(&shifted).into_iter().unzip();
     if !f0.is_finite() || values.iter().any(|v| !v.is_finite()) {
         return convergence_record(ConvergenceStatus::ObjectiveNotFinite, f64::NAN, None);
     }

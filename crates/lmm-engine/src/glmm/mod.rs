@@ -16,12 +16,15 @@
 //!   ([`profile`]) on the exact gradients of [`gradient`]; otherwise the fast stage (θ only, β
 //!   inside PIRLS — lme4's `nAGQ = 0`) then the joint (θ, β) BOBYQA stage, as glmer;
 //!   [`negative_binomial`]: the outer search over the negative binomial's θ (`glmer.nb`);
-//!   [`convergence`]: the check at the optimum; [`result`]: the fitted values with lme4's
+//!   [`em_start`]: EM steps for θ before that search; [`curvature`]: the certificate's
+//!   shifted evaluations, on two threads; [`convergence`]: the check at the optimum; [`result`]: the fitted values with lme4's
 //!   conventions.
 
 mod aggregate;
 pub mod agq;
 pub mod convergence;
+mod curvature;
+mod em_start;
 pub mod family;
 mod gradient;
 pub mod laplace;

@@ -41,6 +41,7 @@ pub(crate) struct DataRows {
 }
 
 /// A generalised linear mixed model ready to be fitted.
+#[derive(Clone)]
 pub struct GeneralizedLinearMixedModel {
     pub(crate) pirls: Pirls,
     pub(crate) rows: DataRows,

@@ -51,6 +51,7 @@ pub enum PirlsFailure {
 }
 
 /// The data of a GLMM and the PIRLS state.
+#[derive(Clone)]
 pub struct Pirls {
     pub(crate) family: Family,
     pub(crate) y: Vec<f64>,

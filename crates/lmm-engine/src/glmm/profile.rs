@@ -31,6 +31,10 @@ pub(crate) struct BetaProfile {
     pub(crate) last_decrement: f64,
     /// `dD̃/dθ` (lme4's layout) at the last evaluation: `∂D/∂θ` at β̂(θ), as `∂D/∂β = 0`.
     pub(crate) theta_gradient: Vec<f64>,
+    /// The last successful evaluation through
+    /// [`GeneralizedLinearMixedModel::deviance_profiled_internal`]: internal θ̃, `D̃` and its
+    /// gradient there (where the PIRLS state is).
+    pub(crate) last_point: Option<(Vec<f64>, f64, Vec<f64>)>,
 }
 
 /// Remaining Newton decrement at which the profile stops: far below the deviance
@@ -127,7 +131,8 @@ impl GeneralizedLinearMixedModel {
     }
 
     /// [`GeneralizedLinearMixedModel::deviance_profiled`] at internal θ̃ `x`, writing
-    /// `dD̃/dθ̃` into `grad`; a PIRLS failure gives +∞ and a zero gradient, is kept in
+    /// `dD̃/dθ̃` into `grad` (the last successful evaluation's result when `x` is its point,
+    /// without evaluating again); a PIRLS failure gives +∞ and a zero gradient, is kept in
     /// `failure`, and forgets the warm start.
     pub(crate) fn deviance_profiled_internal(
         &mut self,
@@ -135,11 +140,20 @@ impl GeneralizedLinearMixedModel {
         grad: &mut [f64],
         failure: &mut Option<PirlsFailure>,
     ) -> f64 {
+        // The same point again (the search's first call after the start's curvature, the
+        // certificate after the search): the state is still there.
+        if let Some((at, v, g)) = &self.profile.last_point {
+            if at == x {
+                grad.copy_from_slice(g);
+                return *v;
+            }
+        }
         let theta = self.scaling.to_user(x);
         match self.deviance_profiled(&theta) {
             Ok(v) => {
                 grad.copy_from_slice(&self.profile.theta_gradient);
                 self.scaling.gradient_to_internal(grad);
+                self.profile.last_point = Some((x.to_vec(), v, grad.to_vec()));
                 v
             }
             Err(e) => {
@@ -154,6 +168,7 @@ impl GeneralizedLinearMixedModel {
     /// Forgets the profile's warm start (after a failed evaluation).
     pub(crate) fn reset_profile(&mut self) {
         self.profile.beta = None;
+        self.profile.last_point = None;
         self.pirls.reset();
     }
 }

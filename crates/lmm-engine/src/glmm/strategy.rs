@@ -19,7 +19,7 @@
 
 use crate::lmm::fit_result::{Convergence, ConvergenceStatus, FitResult, Optimizer};
 use crate::lmm::ModelError;
-use crate::optim::projected_bfgs::{minimize_projected_bfgs, BfgsSettings};
+use crate::optim::projected_bfgs::{minimize_projected_bfgs_from, BfgsSettings};
 use crate::optim::{minimize_bobyqa, BobyqaSettings};
 use crate::options::FitOptions;
 
@@ -28,6 +28,8 @@ use super::model::GeneralizedLinearMixedModel;
 use super::pirls::PirlsFailure;
 use super::result::GlmmInfo;
 
+/// Most EM steps for θ before the profiled fit's BFGS search ([`super::em_start`]).
+const EM_STEPS: usize = 2;
 /// Final trust-region radius of the fast stage when it only provides a start.
 const START_RHO_END: f64 = 1e-4;
 /// Initial trust-region radius of the joint stage (a fraction of a standard error in β).
@@ -174,34 +176,63 @@ impl GeneralizedLinearMixedModel {
         };
         // β's start: the joint PIRLS solution at the first θ.
         self.profile.beta = None;
+        self.profile.last_point = None;
+        // BFGS's start: EM steps from `start` while they lower the deviance.
+        let mut x0 = start.to_vec();
+        let mut g = vec![0.0; start.len()];
+        let mut f0 = self.deviance_profiled_internal(&x0, &mut g, &mut failure);
+        let mut g0 = g.clone();
+        let mut secants = Vec::new();
+        progress(self.evaluations, f0);
+        for _ in 0..EM_STEPS {
+            let Some(theta) = f0.is_finite().then(|| self.pirls.em_theta()).flatten() else {
+                break;
+            };
+            let y = scaling.to_internal(&theta);
+            if y.iter().zip(&lower).any(|(v, l)| v.is_nan() || v < l) {
+                break;
+            }
+            let fy = self.deviance_profiled_internal(&y, &mut g, &mut failure);
+            progress(self.evaluations, fy);
+            if fy.is_nan() || fy >= f0 {
+                break;
+            }
+            let step = y.iter().zip(&x0).map(|(a, b)| a - b).collect();
+            secants.push((step, g.iter().zip(&g0).map(|(a, b)| a - b).collect()));
+            (x0, f0) = (y, fy);
+            g0.copy_from_slice(&g);
+        }
         let fg = |x: &[f64], grad: &mut [f64]| {
             let v = self.deviance_profiled_internal(x, grad, &mut failure);
             progress(self.evaluations, v);
             v
         };
-        let second = minimize_projected_bfgs(fg, start, &lower, &partners, &settings);
+        let second = minimize_projected_bfgs_from(fg, &x0, &lower, &partners, &settings, &secants);
         if !second.f.is_finite() {
             return Err(pirls_error(
                 ModelError::Optimizer("the objective was not finite at any θ tried".into()),
                 failure.as_ref(),
             ));
         }
-        // The check evaluates θ̂ last: the state, and `objective`, end there.
-        let mut objective = f64::NAN;
-        let mut convergence = {
-            let mut fg = |x: &[f64], grad: &mut [f64]| {
-                let v = self.deviance_profiled_internal(x, grad, &mut failure);
-                objective = if v.is_finite() { v } else { f64::NAN };
-                v
-            };
-            check_optimum_with_gradient(&mut fg, &second.x, &lower, second.converged)
-        };
+        // θ̂'s value and gradient: the search's last evaluation when it was there (the state
+        // is then at θ̂ already), otherwise one more.
+        let mut g0 = vec![0.0; second.x.len()];
+        let objective = self.deviance_profiled_internal(&second.x, &mut g0, &mut failure);
         if !objective.is_finite() {
             return Err(pirls_error(
                 ModelError::Optimizer("the deviance at the optimum".into()),
                 failure.as_ref(),
             ));
         }
+        let mut shifted = |points: &[Vec<f64>]| self.evaluate_in_parallel(points);
+        let mut convergence = check_optimum_with_gradient(
+            objective,
+            &g0,
+            &mut shifted,
+            &second.x,
+            &lower,
+            second.converged,
+        );
         convergence.optimizers_tried = vec![Optimizer::ProjectedBfgs];
         let theta = scaling.to_user(&second.x);
         if convergence.status == ConvergenceStatus::Converged && self.profile.last_decrement > 1e-6

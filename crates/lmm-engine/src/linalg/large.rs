@@ -14,7 +14,15 @@ use super::{cholesky_small, cholesky_small_checked, right_solve_small, DenseBloc
 /// the hand loop; large ones faer's blocked left-looking LLT with preallocated scratch.
 pub struct DenseCholesky {
     scratch: MemBuffer,
+    max_dim: usize,
     par: Par,
+}
+
+impl Clone for DenseCholesky {
+    /// Fresh scratch of the same size: it holds no state between factorisations.
+    fn clone(&self) -> Self {
+        Self::new(self.max_dim, self.par)
+    }
 }
 
 impl DenseCholesky {
@@ -23,6 +31,7 @@ impl DenseCholesky {
         let req = cholesky_in_place_scratch::<f64>(max_dim.max(1), par, Default::default());
         Self {
             scratch: MemBuffer::new(req),
+            max_dim,
             par,
         }
     }

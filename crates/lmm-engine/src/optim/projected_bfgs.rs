@@ -56,11 +56,27 @@ impl Default for BfgsSettings {
 /// `partners[i]` lists the variables negated together with a boundary probe of variable `i`
 /// (the rest of λ's column for a diagonal element; empty otherwise).
 pub fn minimize_projected_bfgs<F: FnMut(&[f64], &mut [f64]) -> f64>(
+    fg: F,
+    x0: &[f64],
+    lower: &[f64],
+    partners: &[Vec<usize>],
+    settings: &BfgsSettings,
+) -> BfgsOutcome {
+    minimize_projected_bfgs_from(fg, x0, lower, partners, settings, &[])
+}
+
+/// [`minimize_projected_bfgs`] with the inverse-Hessian approximation first updated by
+/// `secants`, steps `(s, y)` (the change of x and of the gradient) taken before the search —
+/// by another method, such as EM steps — in the order they were taken: curvature already
+/// paid for, so that the first step is a quasi-Newton step rather than a steepest-descent
+/// probe. Pairs without positive curvature (`s'y ≤ 0`) are skipped.
+pub fn minimize_projected_bfgs_from<F: FnMut(&[f64], &mut [f64]) -> f64>(
     mut fg: F,
     x0: &[f64],
     lower: &[f64],
     partners: &[Vec<usize>],
     settings: &BfgsSettings,
+    secants: &[(Vec<f64>, Vec<f64>)],
 ) -> BfgsOutcome {
     let n = x0.len();
     let mut x: Vec<f64> = x0.iter().zip(lower).map(|(&v, &l)| v.max(l)).collect();
@@ -88,6 +104,23 @@ pub fn minimize_projected_bfgs<F: FnMut(&[f64], &mut [f64]) -> f64>(
         vec![0.0; n],
         vec![0.0; n],
     );
+    for (sk, yk) in secants
+        .iter()
+        .filter(|(sk, yk)| sk.len() == n && yk.len() == n)
+    {
+        let sy: f64 = sk.iter().zip(yk).map(|(a, b)| a * b).sum();
+        let yy: f64 = yk.iter().map(|v| v * v).sum();
+        let ss: f64 = sk.iter().map(|v| v * v).sum();
+        if sy.is_finite() && sy > 1e-12 * (ss * yy).sqrt() {
+            if fresh {
+                for (i, row) in h.iter_mut().enumerate() {
+                    row[i] = sy / yy;
+                }
+                fresh = false;
+            }
+            bfgs_update(&mut h, sk, yk, sy, &mut hy);
+        }
+    }
     loop {
         // Active set: on the bound with the gradient pointing out of the box.
         let mut changed = false;

@@ -153,7 +153,7 @@ fn unbalanced_panel_is_rejected() {
 
 #[test]
 fn a_column_that_changes_type_late_is_read_whole() {
-    // 12,000 integer rows, then a fraction: beyond the quick schema inference window.
+    // 12,000 integer rows, then a fraction: far beyond the quick schema inference window.
     let mut text = String::from("y,x,g\n");
     for i in 0..12_000 {
         text.push_str(&format!("{},{},{}\n", i % 7, i, i % 5));

@@ -104,7 +104,7 @@ fn infinities_are_numbers_in_every_format() {
 
 #[test]
 fn an_infinity_after_the_type_guessing_rows_is_still_a_number() {
-    // Types are guessed from the first 10,000 rows; an `Inf` at row 12,000 must not turn the
+    // Types are guessed from the first rows (100); an `Inf` at row 12,000 must not turn the
     // column into text (nor fail the read).
     let mut text = String::from("y,x\n");
     for i in 0..12_000 {
@@ -207,4 +207,86 @@ fn standard_input_follows_the_same_rules() {
         err.contains("column `x` has a non-finite value (inf)"),
         "{err}"
     );
+}
+
+#[test]
+fn column_types_do_not_depend_on_the_rows_used_to_guess_them() {
+    // CSV types are guessed from the first 100 rows and the file is read again whole when a
+    // later cell does not fit. Each column here changes after row 150; CSV and TSV must give
+    // the same columns as Parquet and IPC files of text cells, which are classified from
+    // every cell.
+    let huge = "18446744073709551616";
+    let mut text = String::from(
+        "y,empty_then_int,empty_then_real,int_then_real,int_then_huge,bool_then_text\n",
+    );
+    for i in 0..400 {
+        let late = i >= 150;
+        let cells = [
+            i.to_string(),
+            if late {
+                (i % 9).to_string()
+            } else {
+                String::new()
+            },
+            if late {
+                format!("{}.5", i % 9)
+            } else {
+                String::new()
+            },
+            if late && i == 300 {
+                "2.25".into()
+            } else {
+                (i % 4).to_string()
+            },
+            if i == 399 {
+                huge.into()
+            } else {
+                (i % 3).to_string()
+            },
+            if i == 250 {
+                "maybe".into()
+            } else {
+                (i % 2 == 0).to_string()
+            },
+        ];
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    let tables = every_format("late-kinds", &text);
+    let (_, reference) = tables.iter().find(|(f, _)| *f == "parquet").unwrap();
+    for (format, table) in &tables {
+        for column in [
+            "empty_then_int",
+            "empty_then_real",
+            "int_then_real",
+            "int_then_huge",
+            "bool_then_text",
+        ] {
+            assert_eq!(
+                table.get(column),
+                reference.get(column),
+                "{format}: {column}"
+            );
+        }
+    }
+    assert!(matches!(
+        reference.get("empty_then_int"),
+        Some(Column::Integer(_))
+    ));
+    assert!(matches!(
+        reference.get("empty_then_real"),
+        Some(Column::Numeric(_))
+    ));
+    assert!(matches!(
+        reference.get("int_then_real"),
+        Some(Column::Numeric(_))
+    ));
+    assert!(matches!(
+        reference.get("int_then_huge"),
+        Some(Column::Text(_))
+    ));
+    assert!(matches!(
+        reference.get("bool_then_text"),
+        Some(Column::Text(_))
+    ));
 }

@@ -20,8 +20,13 @@ use super::source::{
 };
 use super::DataError;
 
-/// Rows used to infer column types on the first attempt.
-const QUICK_SCHEMA_ROWS: usize = 10_000;
+/// Rows used to infer column types on the first attempt. Few are enough: a later cell that
+/// does not parse as the guessed type fails the read, which is then repeated with types
+/// inferred from every row, and text columns (including a column empty in these rows) are
+/// classified from every cell by [`classify_text`] — so the types never depend on where this
+/// window ends (a test reads files whose columns change kind after it). Guessing from 10,000
+/// rows instead took 3 ms of a 45 ms VerbAgg fit.
+const QUICK_SCHEMA_ROWS: usize = 100;
 
 /// Reads a comma-separated file with a header row. Empty cells and `NA` are missing values.
 /// Column types are inferred from the first rows; if the file then fails to parse (an integer

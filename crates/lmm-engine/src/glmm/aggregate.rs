@@ -37,6 +37,39 @@ pub(crate) struct Aggregation {
     pub(crate) deviance_constant: f64,
 }
 
+/// Most combinations of random-effects levels for [`levels_all_distinct`]'s bitmap (8 MiB).
+const MAX_LEVEL_COMBINATIONS: usize = 1 << 26;
+
+/// Whether every row has its own combination of random-effects levels, so that no two rows
+/// can share a pattern whatever their covariates (VerbAgg: 316 × 24 levels, one row each):
+/// one pass with a bitmap over the combinations, instead of hashing every row's key.
+/// `false` (not known) when there are more than [`MAX_LEVEL_COMBINATIONS`] of them.
+fn levels_all_distinct(mm: &ModelMatrices) -> bool {
+    let mut combinations = 1usize;
+    for term in &mm.terms {
+        match combinations.checked_mul(term.nlevels()) {
+            Some(c) if c <= MAX_LEVEL_COMBINATIONS => combinations = c,
+            _ => return false,
+        }
+    }
+    if mm.terms.is_empty() {
+        return false;
+    }
+    let mut seen = vec![0u64; combinations.div_ceil(64)];
+    for i in 0..mm.nobs() {
+        let at = mm
+            .terms
+            .iter()
+            .fold(0usize, |at, t| at * t.nlevels() + t.refs[i] as usize);
+        let (word, bit) = (at / 64, 1u64 << (at % 64));
+        if seen[word] & bit != 0 {
+            return false;
+        }
+        seen[word] |= bit;
+    }
+    true
+}
+
 /// Groups the rows of `mm` that share X, every term's level and z, and the offset; `None`
 /// when every row is distinct.
 pub(crate) fn aggregate(
@@ -48,6 +81,9 @@ pub(crate) fn aggregate(
     if family.has_dispersion() {
         // The Gamma's density depends on the dispersion, a function of every row's y: rows
         // with one μ are not summarised by their weights and mean response.
+        return None;
+    }
+    if levels_all_distinct(mm) {
         return None;
     }
     let n = mm.nobs();

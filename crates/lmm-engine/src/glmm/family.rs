@@ -261,6 +261,11 @@ pub(crate) fn ln_gamma(x: f64) -> f64 {
 
 /// log of the binomial coefficient C(n, k).
 pub(crate) fn ln_choose(n: f64, k: f64) -> f64 {
+    if k == 0.0 || k == n {
+        // log C(n, 0) = log C(n, n) = 0 exactly (every bernoulli row), without three
+        // log-gamma evaluations that cancel only to rounding.
+        return 0.0;
+    }
     ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0)
 }
 

@@ -177,6 +177,8 @@ impl GeneralizedLinearMixedModel {
         // β's start: the joint PIRLS solution at the first θ.
         self.profile.beta = None;
         self.profile.last_point = None;
+        self.profile.strict = false;
+        self.profile.search_gradient = None;
         // BFGS's start: EM steps from `start` while they lower the deviance.
         let mut x0 = start.to_vec();
         let mut g = vec![0.0; start.len()];
@@ -214,8 +216,10 @@ impl GeneralizedLinearMixedModel {
                 failure.as_ref(),
             ));
         }
-        // θ̂'s value and gradient: the search's last evaluation when it was there (the state
-        // is then at θ̂ already), otherwise one more.
+        // θ̂'s value and gradient, with β converged to the exact tolerance: the search's last
+        // evaluation when it was there and exact (the state is then at θ̂ already), otherwise
+        // one more; the certificate's evaluations are exact too.
+        self.profile.strict = true;
         let mut g0 = vec![0.0; second.x.len()];
         let objective = self.deviance_profiled_internal(&second.x, &mut g0, &mut failure);
         if !objective.is_finite() {

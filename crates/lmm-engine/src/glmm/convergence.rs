@@ -85,8 +85,8 @@ pub type PointEvaluations<'a> = dyn FnMut(&[Vec<f64>]) -> Vec<(f64, Vec<f64>)> +
 /// coordinates) under the bounds `lower`, given its value `f0` and gradient `g0` at `x`: the
 /// Hessian on the free coordinates by forward differences of the gradient (symmetrised),
 /// boundary coordinates by the value one step off the boundary. `points` evaluates value and
-/// gradient at each of the `len(x)` shifted points (independently: they may run in
-/// parallel, and the caller's state at `x` is left alone).
+/// gradient at each of the `len(x)` shifted points (leaving the caller's state at `x`
+/// alone).
 pub fn check_optimum_with_gradient(
     f0: f64,
     g0: &[f64],

@@ -1,44 +1,30 @@
 //! The profiled Laplace deviance `D̃(θ̃)` and its exact gradient (canonical links, β
-//! profiled) at several points at once, each evaluated from a copy of the model's current
-//! state, on two threads: the shifted points of the certificate's finite-difference Hessian,
-//! which are independent of each other.
+//! profiled) at several points, evaluated on a copy of the model so that its state stays
+//! where it is: the shifted points of the certificate's finite-difference Hessian, taken
+//! after the search has ended at θ̂, whose state (and value) the fit keeps.
+//!
+//! The points run one after another on one copy. Two threads, one copy each, were tried:
+//! on this project's 2-vCPU machines the median certificate took 3.8 ms against 3.0 ms in
+//! sequence, and one run in six took 12–22 ms (the second thread waited to be scheduled).
 
 use super::model::GeneralizedLinearMixedModel;
 
 impl GeneralizedLinearMixedModel {
-    /// The profiled deviance and its gradient at each of `points` (internal θ̃), each
-    /// evaluation warm-started from a copy of the current state, which is left as it is: on
-    /// two threads, the points split between them by index parity (so the results do not
-    /// depend on the machine's core count). A failed evaluation is +∞.
-    pub(crate) fn evaluate_in_parallel(&mut self, points: &[Vec<f64>]) -> Vec<(f64, Vec<f64>)> {
-        let run = |model: &Self, part: usize| -> Vec<(usize, f64, Vec<f64>)> {
-            let mut model = model.clone();
-            let mut failure = None;
-            (part..points.len())
-                .step_by(2)
-                .map(|i| {
-                    let mut g = vec![0.0; points[i].len()];
-                    let v = model.deviance_profiled_internal(&points[i], &mut g, &mut failure);
-                    (i, v, g)
-                })
-                .collect()
-        };
-        let model = &*self;
-        let (even, odd) = if points.len() > 1 {
-            std::thread::scope(|scope| {
-                let odd = scope.spawn(|| run(model, 1));
-                let even = run(model, 0);
-                (even, odd.join().unwrap_or_default())
+    /// The profiled deviance and its gradient at each of `points` (internal θ̃), in order,
+    /// on one copy of the model warm-started from the current state, which is left as it
+    /// is. A failed evaluation is +∞ (and the copy's next evaluation starts cold).
+    pub(crate) fn evaluate_from_copy(&mut self, points: &[Vec<f64>]) -> Vec<(f64, Vec<f64>)> {
+        let mut copy = self.clone();
+        let mut failure = None;
+        let out = points
+            .iter()
+            .map(|x| {
+                let mut g = vec![0.0; x.len()];
+                let v = copy.deviance_profiled_internal(x, &mut g, &mut failure);
+                (v, g)
             })
-        } else {
-            (run(model, 0), Vec::new())
-        };
-        self.evaluations += points.len();
-        let mut out =
-            vec![(f64::INFINITY, vec![0.0; points.first().map_or(0, Vec::len)]); points.len()];
-        for (i, v, g) in even.into_iter().chain(odd) {
-            out[i] = (v, g);
-        }
+            .collect();
+        self.evaluations = copy.evaluations;
         out
     }
 }

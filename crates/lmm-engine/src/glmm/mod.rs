@@ -17,7 +17,7 @@
 //!   inside PIRLS — lme4's `nAGQ = 0`) then the joint (θ, β) BOBYQA stage, as glmer;
 //!   [`negative_binomial`]: the outer search over the negative binomial's θ (`glmer.nb`);
 //!   [`em_start`]: EM steps for θ before that search; [`curvature`]: the certificate's
-//!   shifted evaluations, on two threads; [`convergence`]: the check at the optimum; [`result`]: the fitted values with lme4's
+//!   shifted evaluations, on a copy of the state at θ̂; [`convergence`]: the check at the optimum; [`result`]: the fitted values with lme4's
 //!   conventions.
 
 mod aggregate;

@@ -228,7 +228,7 @@ impl GeneralizedLinearMixedModel {
                 failure.as_ref(),
             ));
         }
-        let mut shifted = |points: &[Vec<f64>]| self.evaluate_in_parallel(points);
+        let mut shifted = |points: &[Vec<f64>]| self.evaluate_from_copy(points);
         let mut convergence = check_optimum_with_gradient(
             objective,
             &g0,

@@ -300,6 +300,17 @@ impl Pirls {
     /// (`None`) — and leaves the converged state in `self`: the factor of the solve that
     /// produced it holds log|L|² at that state's weights. Returns the penalised deviance.
     pub fn run(&mut self, theta: &[f64], beta: Option<&[f64]>) -> Result<f64, PirlsFailure> {
+        self.run_to(theta, beta, STEP_TOLERANCE)
+    }
+
+    /// [`Pirls::run`] stopping once the Newton step is below `step_tolerance` (relative, as
+    /// [`STEP_TOLERANCE`]): a looser one when the solution is only a starting point.
+    pub fn run_to(
+        &mut self,
+        theta: &[f64],
+        beta: Option<&[f64]>,
+        step_tolerance: f64,
+    ) -> Result<f64, PirlsFailure> {
         let joint = beta.is_none();
         self.theta.copy_from_slice(theta);
         self.fill_lambda();
@@ -366,7 +377,7 @@ impl Pirls {
             let step = relative(&mut beta_new.iter().zip(&self.beta)).max(relative(
                 &mut u_new.iter().flatten().zip(self.u.iter().flatten()),
             ));
-            if step <= STEP_TOLERANCE && !(joint && cold && self.iterations_here == 0) {
+            if step <= step_tolerance && !(joint && cold && self.iterations_here == 0) {
                 self.warm = true;
                 self.u_only_state = !joint;
                 return Ok(old);

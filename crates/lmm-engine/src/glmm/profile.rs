@@ -17,6 +17,8 @@ use super::pirls::PirlsFailure;
 
 /// Newton steps per evaluation at most.
 const MAX_NEWTON: usize = 30;
+/// PIRLS step tolerance of the joint solution that starts β's Newton iteration.
+const JOINT_START_TOLERANCE: f64 = 1e-5;
 /// Step halvings per Newton step at most.
 const MAX_HALVINGS: usize = 12;
 
@@ -96,8 +98,10 @@ impl GeneralizedLinearMixedModel {
         let mut beta = match self.profile.beta.clone() {
             Some(b) => b,
             None => {
-                // From the joint (fast) PIRLS solution at θ.
-                self.pirls.run(theta, None)?;
+                // From the joint (fast) PIRLS solution at θ, to a few digits: it is only the
+                // Newton iteration's start (6 joint iterations to the exact tolerance on
+                // VerbAgg, 5 to this one).
+                self.pirls.run_to(theta, None, JOINT_START_TOLERANCE)?;
                 self.pirls.beta.clone()
             }
         };

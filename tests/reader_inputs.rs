@@ -254,14 +254,21 @@ fn column_types_do_not_depend_on_the_rows_used_to_guess_them() {
     }
     let tables = every_format("late-kinds", &text);
     let (_, reference) = tables.iter().find(|(f, _)| *f == "parquet").unwrap();
-    for (format, table) in &tables {
-        for column in [
-            "empty_then_int",
-            "empty_then_real",
-            "int_then_real",
-            "int_then_huge",
-            "bool_then_text",
-        ] {
+    let kind = |c: Option<&Column>| match c {
+        Some(Column::Integer(_)) => "integer",
+        Some(Column::Numeric(_)) => "numeric",
+        Some(Column::Text(_)) => "text",
+        _ => "other",
+    };
+    for (column, expected) in [
+        ("empty_then_int", "integer"),
+        ("empty_then_real", "numeric"),
+        ("int_then_real", "numeric"),
+        ("int_then_huge", "text"),
+        ("bool_then_text", "text"),
+    ] {
+        assert_eq!(kind(reference.get(column)), expected, "{column}");
+        for (format, table) in &tables {
             assert_eq!(
                 table.get(column),
                 reference.get(column),
@@ -269,24 +276,4 @@ fn column_types_do_not_depend_on_the_rows_used_to_guess_them() {
             );
         }
     }
-    assert!(matches!(
-        reference.get("empty_then_int"),
-        Some(Column::Integer(_))
-    ));
-    assert!(matches!(
-        reference.get("empty_then_real"),
-        Some(Column::Numeric(_))
-    ));
-    assert!(matches!(
-        reference.get("int_then_real"),
-        Some(Column::Numeric(_))
-    ));
-    assert!(matches!(
-        reference.get("int_then_huge"),
-        Some(Column::Text(_))
-    ));
-    assert!(matches!(
-        reference.get("bool_then_text"),
-        Some(Column::Text(_))
-    ));
 }

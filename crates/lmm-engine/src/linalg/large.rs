@@ -6,7 +6,7 @@ use faer::linalg::cholesky::llt::factor::{
     cholesky_in_place, cholesky_in_place_scratch, LltRegularization,
 };
 use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{Accum, Par};
+use faer::{Accum, MatRef, Par};
 
 use super::{cholesky_small, cholesky_small_checked, right_solve_small, DenseBlock, FAER_MIN_DIM};
 
@@ -95,21 +95,7 @@ pub fn sub_abt(dst: &mut DenseBlock, a: &DenseBlock, b: &DenseBlock, lower_only:
     debug_assert_eq!(b.rows, n);
     debug_assert_eq!(b.cols, k);
     if m.min(n).min(k) >= FAER_MIN_DIM / 2 && m * n * k >= FAER_MIN_DIM.pow(3) {
-        faer::linalg::matmul::triangular::matmul(
-            dst.as_mut(),
-            if lower_only {
-                BlockStructure::TriangularLower
-            } else {
-                BlockStructure::Rectangular
-            },
-            Accum::Add,
-            a.as_ref(),
-            BlockStructure::Rectangular,
-            b.as_ref().transpose(),
-            BlockStructure::Rectangular,
-            -1.0,
-            par,
-        );
+        sub_abt_faer(dst, a.as_ref(), b.as_ref(), lower_only, par);
         return;
     }
     for c in 0..n {
@@ -126,6 +112,32 @@ pub fn sub_abt(dst: &mut DenseBlock, a: &DenseBlock, b: &DenseBlock, lower_only:
             }
         }
     }
+}
+
+/// `dst -= a b'` by faer, for any sizes and for views (the lower triangle only when
+/// `lower_only`).
+pub fn sub_abt_faer(
+    dst: &mut DenseBlock,
+    a: MatRef<'_, f64>,
+    b: MatRef<'_, f64>,
+    lower_only: bool,
+    par: Par,
+) {
+    faer::linalg::matmul::triangular::matmul(
+        dst.as_mut(),
+        if lower_only {
+            BlockStructure::TriangularLower
+        } else {
+            BlockStructure::Rectangular
+        },
+        Accum::Add,
+        a,
+        BlockStructure::Rectangular,
+        b.transpose(),
+        BlockStructure::Rectangular,
+        -1.0,
+        par,
+    );
 }
 
 /// `b ← b L^{-T}` for a dense block `b` and a factored diagonal block `L`.

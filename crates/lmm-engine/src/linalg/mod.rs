@@ -17,6 +17,6 @@ mod vector;
 
 pub use block::{DenseBlock, FAER_MIN_DIM};
 pub use lambda::{congruence, right_scale, scale_columns, scale_rows};
-pub use large::{cholesky_checked, right_solve, sub_abt, DenseCholesky};
+pub use large::{cholesky_checked, right_solve, sub_abt, sub_abt_faer, DenseCholesky};
 pub use small::{cholesky_small, cholesky_small_checked, right_solve_small};
 pub use vector::dot;

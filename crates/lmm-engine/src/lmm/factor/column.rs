@@ -1,7 +1,11 @@
 //! Dense block columns `1..=m` of the factor, left-looking: scale from the cross-products,
 //! downdate by the blocks to the left, factor the diagonal block, right-solve the blocks below.
 
-use crate::linalg::{congruence, right_solve, scale_columns, scale_rows, sub_abt, FAER_MIN_DIM};
+use faer::Par;
+
+use crate::linalg::{
+    congruence, right_solve, scale_columns, scale_rows, sub_abt, sub_abt_faer, FAER_MIN_DIM,
+};
 use crate::lmm::crossprod::dense_pair_index;
 
 use super::downdate::*;
@@ -42,7 +46,7 @@ impl BlockedCholesky {
                     }
                 }
                 if let Some(v) = dense_first(&self.first_dense, &self.first_column, n, j) {
-                    dense_sub_abt(d, v, v, true);
+                    sub_abt_faer(d, v, v, true, Par::Seq);
                 } else {
                     sparse_syrk_lower(
                         d,
@@ -87,7 +91,7 @@ impl BlockedCholesky {
                 let dense_i = dense_first(&self.first_dense, &self.first_column, b.rows, i);
                 let dense_j = dense_first(&self.first_dense, &self.first_column, b.cols, j);
                 if let (Some(vi), Some(vj)) = (dense_i, dense_j) {
-                    dense_sub_abt(b, vi, vj, false);
+                    sub_abt_faer(b, vi, vj, false, Par::Seq);
                 } else {
                     sparse_cross_sub(
                         b,
@@ -101,7 +105,7 @@ impl BlockedCholesky {
                 b.data.copy_from_slice(&self.a.fixed_random[j]);
                 scale_columns(&mut b.data, b.rows, lambda_j, kj);
                 if let Some(vj) = dense_first(&self.first_dense, &self.first_column, b.cols, j) {
-                    dense_sub_abt(b, self.fixed_first.as_ref(), vj, false);
+                    sub_abt_faer(b, self.fixed_first.as_ref(), vj, false, Par::Seq);
                 } else {
                     dense_sparse_sub(
                         b,

@@ -2,36 +2,8 @@
 //! terms panelled over destination columns, optionally on two threads), dense × sparse', and
 //! the `[X y]` Gram accumulation.
 
-use faer::linalg::matmul::triangular::BlockStructure;
-use faer::{Accum, MatRef, Par};
-
 use crate::linalg::DenseBlock;
 use crate::lmm::crossprod::SparseBlockColumn;
-
-/// `d -= a b'` by faer (the lower triangle only when `lower`), for the dense column-0
-/// blocks of fully crossed scalar terms: one product instead of a scatter per entry.
-pub(super) fn dense_sub_abt(
-    d: &mut DenseBlock,
-    a: MatRef<'_, f64>,
-    b: MatRef<'_, f64>,
-    lower: bool,
-) {
-    faer::linalg::matmul::triangular::matmul(
-        d.as_mut(),
-        if lower {
-            BlockStructure::TriangularLower
-        } else {
-            BlockStructure::Rectangular
-        },
-        Accum::Add,
-        a,
-        BlockStructure::Rectangular,
-        b.transpose(),
-        BlockStructure::Rectangular,
-        -1.0,
-        Par::Seq,
-    );
-}
 
 /// Scalar sparse downdates with fewer updates than this run on one thread: a thread spawn
 /// (~30 µs) must be small against the work (~1.3 ns per update).

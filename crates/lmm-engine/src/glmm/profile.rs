@@ -184,8 +184,8 @@ impl GeneralizedLinearMixedModel {
         grad: &mut [f64],
         failure: &mut Option<PirlsFailure>,
     ) -> f64 {
-        // The same point again (the search's first call after the start's curvature, the
-        // certificate after the search): the state is still there.
+        // The same point again (the search's first call, at the last accepted EM step; the
+        // final evaluation at θ̂): the state is still there.
         if let Some(last) = &self.profile.last_point {
             if last.x == x && (last.exact || !self.profile.strict) {
                 grad.copy_from_slice(&last.gradient);

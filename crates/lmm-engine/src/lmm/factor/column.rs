@@ -10,7 +10,7 @@ use crate::lmm::crossprod::dense_pair_index;
 
 use super::downdate::*;
 use super::logdet::LogProduct;
-use super::{block_index, BlockedCholesky, NotPositiveDefinite};
+use super::{block_index, dense_first, BlockedCholesky, NotPositiveDefinite};
 
 impl BlockedCholesky {
     /// Dense block column `j ≥ 1`: diagonal block, then the blocks below it. Returns the
@@ -196,17 +196,4 @@ impl BlockedCholesky {
             col += rows;
         }
     }
-}
-
-/// Column 0's block for the rows of term `t` as a dense `rows × q₀` matrix, when it is dense.
-fn dense_first<'a>(
-    dense: &[bool],
-    values: &'a [Vec<f64>],
-    rows: usize,
-    t: usize,
-) -> Option<faer::MatRef<'a, f64>> {
-    dense[t - 1].then(|| {
-        let v = &values[t - 1];
-        faer::MatRef::from_column_major_slice(v, rows, v.len() / rows)
-    })
 }

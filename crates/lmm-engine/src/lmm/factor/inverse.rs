@@ -199,8 +199,8 @@ impl BlockedCholesky {
     /// [`BlockedCholesky::selected_inverse`] when the first term is scalar and every other
     /// term is scalar and fully crossed with it: `B̃ = B D⁻¹` is dense (`q_rest × q₀`), so
     /// `−P B̃` is one product and each first-term level's diagonal entry is
-    /// `d⁻² + B̃[:, c]·(P B̃)[:, c]`.
-    /// `blocks[t − 1]` is column 0's dense block for the rows of term `t`.
+    /// `d⁻² + B̃[:, c]·(P B̃)[:, c]`. `blocks[t − 1]` is column 0's dense block for the rows
+    /// of term `t`.
     fn selected_inverse_crossed(
         &self,
         blocks: &[MatRef<'_, f64>],

@@ -227,11 +227,12 @@ impl BlockedCholesky {
     /// Column 0, rows of internal term `t ≥ 1`, as a dense `q_t × q₀` matrix when the
     /// block is dense (fully crossed scalar terms).
     pub fn first_column_dense(&self, t: usize) -> Option<faer::MatRef<'_, f64>> {
-        self.first_dense[t - 1].then(|| {
-            let values = &self.first_column[t - 1];
-            let rows = self.a.terms[t].nranef();
-            faer::MatRef::from_column_major_slice(values, rows, values.len() / rows)
-        })
+        dense_first(
+            &self.first_dense,
+            &self.first_column,
+            self.a.terms[t].nranef(),
+            t,
+        )
     }
 
     /// Column 0 diagonal factors' reciprocal diagonals (k₀ per level).
@@ -303,4 +304,19 @@ impl BlockedCholesky {
     pub fn tail(&self) -> usize {
         self.tail
     }
+}
+
+/// Column 0's block for the rows of term `t ≥ 1` (`rows` of them) as a dense `rows × q₀`
+/// matrix, when `dense[t − 1]` says it is: from the fields, so that the update can read it
+/// while it writes the dense blocks.
+fn dense_first<'a>(
+    dense: &[bool],
+    values: &'a [Vec<f64>],
+    rows: usize,
+    t: usize,
+) -> Option<faer::MatRef<'a, f64>> {
+    dense[t - 1].then(|| {
+        let v = &values[t - 1];
+        faer::MatRef::from_column_major_slice(v, rows, v.len() / rows)
+    })
 }
